@@ -1,0 +1,29 @@
+"""Muscle-pain intake assistant: an educational, phone-first conversation. `create_app` builds the Flask app."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    from . import api, cli, config, db, errors
+    from .engine import Engines
+    from .flows import load_flows
+
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(config.defaults(app))
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        config.from_environment(app)
+    else:
+        app.config.update(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    app.extensions["engines"] = Engines(load_flows(app.config["FLOWS_DIR"]))
+    db.init_app(app)
+    errors.register(app)
+    cli.init_app(app)
+    app.register_blueprint(api.bp)
+    return app

@@ -1,0 +1,120 @@
+"""JSON API v1 (shared/spec/api.md): parse and validate with schemas.py, call the service, dump with schemas.py."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, request, url_for
+from marshmallow import Schema, ValidationError
+
+from . import db, results, schemas
+from .conversations import Service
+from .engine import Engines
+from .errors import ApiError, Invalid, NotFound
+from .flows import AnswerError
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+class UnsupportedMediaType(ApiError):
+    status, code = 415, "unsupported_media_type"
+
+
+def engines() -> Engines:
+    return current_app.extensions["engines"]
+
+
+def service() -> Service:
+    return Service(db.session(), engines())
+
+
+def load_body(schema: Schema) -> dict[str, Any]:
+    if not request.is_json:
+        raise UnsupportedMediaType("Send JSON with the header Content-Type: application/json.")
+    body = request.get_json(silent=True)
+    if body is None:
+        raise ApiError("The request body is not valid JSON.", code="malformed_json")
+    if not isinstance(body, dict):
+        raise ApiError("The request body must be a JSON object.", code="malformed_json")
+    try:
+        return schema.load(body)
+    except ValidationError as err:
+        raise Invalid("Some fields are missing or invalid.", fields=err.messages_dict) from err
+
+
+def dump(schema: Schema, data: Any) -> Any:
+    return schema.dump(data)
+
+
+CONVERSATION = schemas.ConversationOut()
+RESULT = schemas.ResultOut()
+
+
+@bp.post("/assess")
+def assess():
+    body = load_body(schemas.AssessRequest())
+    engine = engines().get(body["flow"])
+    if engine is None:
+        raise NotFound(f"No flow called '{body['flow']}'.", fields={"flow": body["flow"]})
+    answers, problems = {}, {}
+    for question_id, raw in body["answers"].items():
+        if not engine.flow.has_question(question_id):
+            problems[question_id] = f"unknown question '{question_id}'"
+            continue
+        try:
+            answers[question_id] = engine.flow.question(question_id).clean(raw)
+        except AnswerError as err:
+            problems[question_id] = str(err)
+    if problems:
+        names = ", ".join(sorted(problems))
+        raise Invalid(f"Some answers are not valid: {names}.", fields={"answers": problems})
+    return dump(RESULT, results.assess(engine, answers))
+
+
+@bp.get("/flows")
+def list_flows():
+    return [dump(schemas.FlowOut(), flow_summary(engine)) for engine in engines().latest()]
+
+
+def flow_summary(engine) -> dict[str, Any]:
+    flow = engine.flow
+    return {"id": flow.id, "version": flow.version, "title": flow.title,
+            "questions": [{"id": q.id, "type": q.type, "text": q.text, "help": q.help,
+                           "options": [{"value": o.value, "label": o.label} for o in q.options]}
+                          for q in flow.questions]}
+
+
+@bp.post("/conversations")
+def create_conversation():
+    body = load_body(schemas.CreateConversationRequest())
+    conversation = service().create(body["flow"])
+    location = url_for("api.get_conversation", conversation_id=conversation["id"])
+    return dump(CONVERSATION, conversation), 201, {"Location": location}
+
+
+@bp.get("/conversations/<conversation_id>")
+def get_conversation(conversation_id: str):
+    return dump(CONVERSATION, service().get(conversation_id))
+
+
+@bp.post("/conversations/<conversation_id>/answers")
+def answer(conversation_id: str):
+    body = load_body(schemas.AnswerRequest())
+    conversation = service().answer(conversation_id, body["question_id"], body["value"], body["step"])
+    return dump(CONVERSATION, conversation)
+
+
+@bp.post("/conversations/<conversation_id>/rewind")
+def rewind(conversation_id: str):
+    body = load_body(schemas.RewindRequest())
+    return dump(CONVERSATION, service().rewind(conversation_id, body["question_id"]))
+
+
+@bp.delete("/conversations/<conversation_id>")
+def delete_conversation(conversation_id: str):
+    service().delete(conversation_id)
+    return "", 204
+
+
+@bp.get("/conversations/<conversation_id>/result")
+def result(conversation_id: str):
+    return dump(RESULT, service().result(conversation_id))

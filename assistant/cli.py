@@ -1,0 +1,127 @@
+"""`flask flows check` and `flask flows diagram`."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from .engine import ENDS, FlowEngine
+from .flows import Flow, FlowError, load_flows
+
+flows_cli = AppGroup("flows", help="Check and draw the conversation flows.")
+
+
+def graph_problems(engine: FlowEngine) -> list[str]:
+    """Every state reachable from the start; from every state an end is reachable."""
+    edges = engine.edges()
+    targets: dict[str, set[str]] = {}
+    for source, dest, _ in edges:
+        targets.setdefault(source, set()).add(dest)
+    states = [q.id for q in engine.flow.questions] + list(ENDS)
+    seen, todo = {engine.flow.start}, [engine.flow.start]
+    while todo:
+        for dest in targets.get(todo.pop(), ()):
+            if dest not in seen:
+                seen.add(dest)
+                todo.append(dest)
+    problems = [f"state '{s}' cannot be reached from the start" for s in states
+                if s not in seen and s != "stopped_emergency"]
+    for state in states:
+        if state in ENDS:
+            continue
+        reach, todo = set(), [state]
+        while todo:
+            for dest in targets.get(todo.pop(), ()):
+                if dest not in reach:
+                    reach.add(dest)
+                    todo.append(dest)
+        if not reach & set(ENDS):
+            problems.append(f"no path from '{state}' reaches an end")
+    return problems
+
+
+def contract_problems(flow: Flow) -> list[str]:
+    """Every id of the public contract (flows/<id>/contract.yaml) must exist in the flow and its content."""
+    contract = flow.contract
+    if not contract:
+        return [f"flow '{flow.id}' has no contract.yaml"]
+    problems = []
+    for question_id, values in contract.get("questions", {}).items():
+        if not flow.has_question(question_id):
+            problems.append(f"question '{question_id}' is missing")
+            continue
+        missing = [v for v in values if v not in flow.question(question_id).values]
+        if missing:
+            problems.append(f"question '{question_id}' lacks value(s) {', '.join(missing)}")
+    for kind, question_ids in contract.get("question_types", {}).items():
+        for question_id in question_ids:
+            if flow.has_question(question_id) and flow.question(question_id).type != kind:
+                problems.append(f"question '{question_id}' must be of type {kind}")
+    have = {"conditions": {c.id for c in flow.conditions}, "lifestyle": {c.id for c in flow.lifestyle}}
+    for kind, ids in have.items():
+        problems += [f"{kind} card '{i}' is missing" for i in contract.get(kind, []) if i not in ids]
+    return problems
+
+
+def check_folder(folder: Path) -> list[str]:
+    try:
+        flows = load_flows(folder)
+    except FlowError as err:
+        return [str(err)]
+    problems = []
+    for (flow_id, version), flow in flows.items():
+        where = f"{flow_id} v{version}"
+        problems += [f"{where}: {p}" for p in graph_problems(FlowEngine(flow)) + contract_problems(flow)]
+    if not flows:
+        problems.append(f"no flow files in {folder}")
+    return problems
+
+
+@flows_cli.command("check")
+@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder of flow files (default: the app's FLOWS_DIR).")
+def check_command(folder: Path | None) -> None:
+    """Validate every flow: schema, ids, reachability, ends, and the public contract."""
+    folder = folder or Path(current_app.config["FLOWS_DIR"])
+    problems = check_folder(folder)
+    for problem in problems:
+        click.echo(f"problem: {problem}", err=True)
+    if problems:
+        sys.exit(1)
+    click.echo(f"All flows in {folder} are valid.")
+
+
+def mermaid(engine: FlowEngine) -> str:
+    lines = ["flowchart TD"]
+    for question in engine.flow.questions:
+        lines.append(f'    {question.id}["{question.text.replace(chr(34), chr(39))}"]')
+    lines.append('    finished(["Result"])')
+    lines.append('    stopped_emergency{{"Emergency: stop and call for help"}}')
+    for source, dest, label in engine.edges():
+        arrow = "-.->" if dest == "stopped_emergency" else "-->"
+        lines.append(f"    {source} {arrow}|{label}| {dest}" if label else f"    {source} {arrow} {dest}")
+    return "\n".join(lines) + "\n"
+
+
+@flows_cli.command("diagram")
+@click.argument("flow_id", default="muscle-pain")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the Mermaid diagram to this file instead of standard output.")
+def diagram_command(flow_id: str, output: Path | None) -> None:
+    """Write a Mermaid diagram of a flow."""
+    engine = current_app.extensions["engines"].get(flow_id)
+    if engine is None:
+        raise click.ClickException(f"no flow called '{flow_id}'")
+    text = mermaid(engine)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {output}")
+    else:
+        click.echo(text, nl=False)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(flows_cli)

@@ -1,0 +1,67 @@
+"""Explainable scoring of the condition cards against one person's answers (see docs/scoring.md).
+
+score = sum of the weights of the rules whose `when` holds; fit = clamp(score / FULL_FIT_SCORE, 0, 1).
+Ranked by score, ties broken by the card's place in conditions.yaml, so the same answers always rank the same.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .flows import Answers, ConditionCard, Flow, Rule, all_hold
+
+FULL_FIT_SCORE = 12.0
+PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)\}")
+
+
+@dataclass(frozen=True)
+class RankedCondition:
+    card: ConditionCard
+    score: float
+    fit: float
+    because: tuple[str, ...]
+    doesnt_fit: tuple[str, ...]
+
+
+def _sentence_label(label: str) -> str:
+    """'Both sides' -> 'both sides', but leave 'ME/CFS' or 'COVID' alone."""
+    return label[0].lower() + label[1:] if label[1:2].islower() else label
+
+
+def _join(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def fill(flow: Flow, text: str, rule: Rule, answers: Answers) -> str:
+    """Replace {question_id} with the person's own answers (the ones this rule matched)."""
+    def quote(match: re.Match[str]) -> str:
+        question_id = match.group(1)
+        if not flow.has_question(question_id):
+            return match.group(0)
+        criterion = next((c for c in rule.when if c.question == question_id), None)
+        values = criterion.matched(answers) if criterion else answers.get(question_id, ())
+        question = flow.question(question_id)
+        labels = [_sentence_label(question.label(v)) for v in values]
+        return _join(labels) if labels else "(not answered)"
+    return PLACEHOLDER.sub(quote, text)
+
+
+def score_card(flow: Flow, card: ConditionCard, answers: Answers) -> RankedCondition:
+    score, because, against = 0.0, [], []
+    for rule in card.rules:
+        if not all_hold(rule.when, answers):
+            continue
+        score += rule.weight
+        if rule.weight > 0 and rule.because:
+            because.append(fill(flow, rule.because, rule, answers))
+        elif rule.weight < 0 and rule.doesnt_fit:
+            against.append(fill(flow, rule.doesnt_fit, rule, answers))
+    fit = round(min(1.0, max(0.0, score / FULL_FIT_SCORE)), 2)
+    return RankedCondition(card, round(score, 2), fit, tuple(because), tuple(against))
+
+
+def rank(flow: Flow, answers: Answers) -> list[RankedCondition]:
+    """Conditions with some evidence for them (score > 0), most worth discussing first."""
+    scored = [score_card(flow, card, answers) for card in flow.conditions]
+    order = {card.id: i for i, card in enumerate(flow.conditions)}
+    return sorted((r for r in scored if r.score > 0), key=lambda r: (-r.score, order[r.card.id]))

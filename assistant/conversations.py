@@ -1,0 +1,183 @@
+"""Conversations: create, answer (one transaction per turn), rewind, delete, result.
+
+The web layers call these; they never touch SQL or YAML themselves. Turns are guarded by the `step` column:
+an UPDATE ... WHERE step = :expected applies exactly one of two concurrent answers (SQLite and PostgreSQL).
+"""
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from . import results
+from .engine import ENDS, FINISHED, STOPPED, Engines, FlowEngine
+from .errors import Conflict, Invalid, NotFound
+from .flows import Answers, AnswerError, Question, as_values
+from .models import Answer, Conversation, Share, utcnow
+
+
+def new_id() -> str:
+    return secrets.token_urlsafe(32)  # 256 bits
+
+
+def iso(moment) -> str:
+    return moment.isoformat(timespec="seconds") + "Z"
+
+
+def _stored_value(question: Question, values: tuple[str, ...]) -> str | list[str]:
+    return values[0] if question.type == "choice" else list(values)
+
+
+class Service:
+    def __init__(self, db: Session, engines: Engines) -> None:
+        self.db = db
+        self.engines = engines
+
+    # --- reading -----------------------------------------------------------------------------------------------
+
+    def _load(self, conversation_id: str) -> Conversation:
+        conversation = self.db.get(Conversation, conversation_id) if conversation_id else None
+        if conversation is None:
+            raise NotFound("No conversation with that id. It may have been deleted or never existed.")
+        return conversation
+
+    def engine_for(self, conversation: Conversation) -> FlowEngine:
+        engine = self.engines.get(conversation.flow_id, conversation.flow_version)
+        if engine is None:
+            raise NotFound(f"Flow {conversation.flow_id} version {conversation.flow_version} is no longer served.")
+        return engine
+
+    def _latest_answers(self, conversation_id: str) -> tuple[Answers, Answer | None]:
+        rows = self.db.scalars(select(Answer).where(Answer.conversation_id == conversation_id)
+                               .order_by(Answer.id)).all()
+        latest = {row.question_id: as_values(json.loads(row.value_json)) for row in rows}
+        return latest, (rows[-1] if rows else None)
+
+    def view(self, conversation: Conversation) -> dict[str, Any]:
+        engine = self.engine_for(conversation)
+        latest, _ = self._latest_answers(conversation.id)
+        return self._view(conversation, engine, latest)
+
+    def _view(self, conversation: Conversation, engine: FlowEngine, latest: Answers) -> dict[str, Any]:
+        flow = engine.flow
+        answers = engine.path_answers(conversation.state, latest)
+        suggestions = {q: v for q, v in latest.items() if q not in answers}
+        question = None
+        if conversation.state not in ENDS:
+            q = flow.question(conversation.state)
+            suggested = suggestions.get(q.id)
+            question = {"id": q.id, "type": q.type, "text": q.text, "help": q.help,
+                        "options": [{"value": o.value, "label": o.label} for o in q.options],
+                        "suggested": _stored_value(q, suggested) if suggested else None}
+        return {
+            "id": conversation.id,
+            "flow": {"id": conversation.flow_id, "version": conversation.flow_version},
+            "status": conversation.status,
+            "step": conversation.step,
+            "question": question,
+            "answers": {q: _stored_value(flow.question(q), v) for q, v in answers.items()},
+            "suggestions": {q: _stored_value(flow.question(q), v) for q, v in suggestions.items()},
+            "progress": {"answered": len(answers),
+                         "estimated_total": len(answers) + engine.remaining(conversation.state, answers)},
+            "created_at": iso(conversation.created_at),
+            "updated_at": iso(conversation.updated_at),
+        }
+
+    def get(self, conversation_id: str) -> dict[str, Any]:
+        return self.view(self._load(conversation_id))
+
+    def result(self, conversation_id: str) -> dict[str, Any]:
+        conversation = self._load(conversation_id)
+        if conversation.result_json is None:
+            raise Conflict("The conversation is not finished yet.", code="not_finished", conversation=self.view(conversation))
+        return json.loads(conversation.result_json)
+
+    def answers_of(self, conversation_id: str) -> tuple[Conversation, Answers]:
+        """The conversation and the answers on its path (for summaries and exports)."""
+        conversation = self._load(conversation_id)
+        engine = self.engine_for(conversation)
+        latest, _ = self._latest_answers(conversation.id)
+        return conversation, engine.path_answers(conversation.state, latest)
+
+    # --- changing ----------------------------------------------------------------------------------------------
+
+    def create(self, flow_id: str) -> dict[str, Any]:
+        engine = self.engines.get(flow_id)
+        if engine is None:
+            raise NotFound(f"No flow called '{flow_id}'.", fields={"flow": f"unknown flow '{flow_id}'"})
+        now = utcnow()
+        conversation = Conversation(id=new_id(), flow_id=flow_id, flow_version=engine.flow.version,
+                                    state=engine.flow.start, status="active", step=0,
+                                    created_at=now, updated_at=now)
+        self.db.add(conversation)
+        self.db.commit()
+        return self._view(conversation, engine, {})
+
+    def _advance(self, conversation: Conversation, expected_step: int, **changes: Any) -> None:
+        """Move the conversation on by one step, or raise Conflict when someone else got there first."""
+        moved = self.db.execute(
+            update(Conversation)
+            .where(Conversation.id == conversation.id, Conversation.step == expected_step)
+            .values(step=expected_step + 1, updated_at=utcnow(), **changes))
+        if moved.rowcount != 1:
+            self.db.rollback()
+            raise Conflict("This conversation has moved on (another answer arrived first).",
+                           code="stale_step", conversation=self.view(self._load(conversation.id)))
+
+    def answer(self, conversation_id: str, question_id: str, raw_value: Any, step: int) -> dict[str, Any]:
+        conversation = self._load(conversation_id)
+        engine = self.engine_for(conversation)
+        flow = engine.flow
+        if not flow.has_question(question_id):
+            raise Invalid(f"Unknown question '{question_id}'.", fields={"question_id": question_id})
+        question = flow.question(question_id)
+        try:
+            values = question.clean(raw_value)
+        except AnswerError as err:
+            raise Invalid(str(err), fields={"value": str(err)}) from err
+        latest, last_row = self._latest_answers(conversation.id)
+        if step != conversation.step or question_id != conversation.state:
+            if (last_row is not None and last_row.step == step and last_row.question_id == question_id
+                    and as_values(json.loads(last_row.value_json)) == values and step == conversation.step - 1):
+                return self._view(conversation, engine, latest)  # an identical retry: already applied
+            message = ("That answer is for an earlier step." if step != conversation.step
+                       else f"The current question is '{conversation.state}', not '{question_id}'.")
+            raise Conflict(message, code="stale_step", conversation=self._view(conversation, engine, latest))
+
+        answers = engine.path_answers(conversation.state, latest)
+        answers[question_id] = values
+        next_state = engine.next_state(question_id, answers)
+        status = {FINISHED: "finished", STOPPED: "stopped_emergency"}.get(next_state, "active")
+        result_json = json.dumps(results.build(flow, answers)) if next_state in ENDS else None
+        self._advance(conversation, step, state=next_state, status=status, result_json=result_json)
+        self.db.add(Answer(conversation_id=conversation.id, question_id=question_id,
+                           value_json=json.dumps(_stored_value(question, values)), step=step))
+        self.db.commit()
+        self.db.refresh(conversation)
+        latest[question_id] = values
+        return self._view(conversation, engine, latest)
+
+    def rewind(self, conversation_id: str, question_id: str) -> dict[str, Any]:
+        conversation = self._load(conversation_id)
+        engine = self.engine_for(conversation)
+        if not engine.flow.has_question(question_id):
+            raise Invalid(f"Unknown question '{question_id}'.", fields={"question_id": question_id})
+        latest, _ = self._latest_answers(conversation.id)
+        on_path = question_id == conversation.state or question_id in engine.path_answers(conversation.state, latest)
+        if not on_path:
+            raise Conflict(f"'{question_id}' has not been asked in this conversation yet.",
+                           conversation=self._view(conversation, engine, latest))
+        self._advance(conversation, conversation.step, state=question_id, status="active", result_json=None)
+        self.db.commit()
+        self.db.refresh(conversation)
+        return self._view(conversation, engine, latest)
+
+    def delete(self, conversation_id: str) -> None:
+        conversation = self._load(conversation_id)
+        self.db.execute(delete(Share).where(Share.conversation_id == conversation.id))
+        self.db.execute(delete(Answer).where(Answer.conversation_id == conversation.id))
+        self.db.execute(delete(Conversation).where(Conversation.id == conversation.id))
+        self.db.commit()

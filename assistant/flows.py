@@ -1,0 +1,486 @@
+"""Load and validate flows/*.yaml (questions) and flows/<id>/*.yaml (clinical content) into plain dataclasses.
+
+Nothing here knows about Flask, the database or the state machine: a Flow is data.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+URGENCY_LEVELS = ("routine", "soon", "same_day", "emergency")
+QUESTION_TYPES = ("choice", "multi")
+EXCLUSIVE_VALUE = "none"
+
+
+class FlowError(Exception):
+    """A flow file is broken; the message names the file, the item and the field."""
+
+
+class AnswerError(ValueError):
+    """An answer value does not fit its question."""
+
+
+Answers = dict[str, tuple[str, ...]]
+
+
+def as_values(value: str | Iterable[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+# --- plain data ---------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Criterion:
+    """One test on one answer: anyOf / noneOf / atLeast-of (see flows/README.md)."""
+    question: str
+    any_of: tuple[str, ...] = ()
+    none_of: tuple[str, ...] = ()
+    at_least: int = 0
+    of: tuple[str, ...] = ()
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return self.any_of + self.none_of + self.of
+
+    def holds(self, answers: Answers) -> bool:
+        given = answers.get(self.question)
+        if given is None:
+            return False
+        if self.any_of:
+            return any(v in given for v in self.any_of)
+        if self.none_of:
+            return not any(v in given for v in self.none_of)
+        return sum(v in given for v in self.of) >= self.at_least
+
+    def matched(self, answers: Answers) -> tuple[str, ...]:
+        given = answers.get(self.question, ())
+        wanted = self.any_of or self.of
+        return tuple(v for v in given if v in wanted) if wanted else given
+
+    def describe(self) -> str:
+        if self.any_of:
+            return f"{self.question} is {' or '.join(self.any_of)}"
+        if self.none_of:
+            return f"{self.question} is not {' or '.join(self.none_of)}"
+        return f"{self.question} has {self.at_least}+ of {', '.join(self.of)}"
+
+
+def all_hold(criteria: tuple[Criterion, ...], answers: Answers) -> bool:
+    return all(c.holds(answers) for c in criteria)
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    type: str
+    text: str
+    help: str
+    options: tuple[Option, ...]
+    enable_when: tuple[Criterion, ...] = ()
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return tuple(o.value for o in self.options)
+
+    def label(self, value: str) -> str:
+        return next((o.label for o in self.options if o.value == value), value)
+
+    def clean(self, raw: Any) -> tuple[str, ...]:
+        """Return the answer as a tuple of values, or raise AnswerError saying what is wrong."""
+        if self.type == "choice":
+            if not isinstance(raw, str):
+                raise AnswerError(f"'{self.id}' takes exactly one value (a string)")
+            values = (raw,)
+        else:
+            if isinstance(raw, str):
+                raw = [raw]
+            if not isinstance(raw, list) or not raw or not all(isinstance(v, str) for v in raw):
+                raise AnswerError(f"'{self.id}' takes a non-empty list of values")
+            values = tuple(dict.fromkeys(raw))
+        unknown = [v for v in values if v not in self.values]
+        if unknown:
+            raise AnswerError(f"unknown value(s) for '{self.id}': {', '.join(unknown)}")
+        if EXCLUSIVE_VALUE in values and len(values) > 1:
+            raise AnswerError(f"'{EXCLUSIVE_VALUE}' cannot be combined with other values in '{self.id}'")
+        return values
+
+
+@dataclass(frozen=True)
+class Source:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    when: tuple[Criterion, ...]
+    weight: float
+    because: str | None = None
+    doesnt_fit: str | None = None
+
+
+@dataclass(frozen=True)
+class ConditionCard:
+    id: str
+    name: str
+    summary: str
+    rules: tuple[Rule, ...]
+    tests_to_discuss: tuple[str, ...]
+    sources: tuple[Source, ...]
+    lifestyle: tuple[str, ...]
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Caution:
+    text: str
+    first_when: tuple[Criterion, ...] = ()
+
+
+@dataclass(frozen=True)
+class LifestyleCard:
+    id: str
+    title: str
+    why: str
+    how: str
+    cautions: tuple[Caution, ...]
+    for_conditions: tuple[str, ...]
+    sources: tuple[Source, ...]
+    also_when: tuple[Criterion, ...] = ()
+
+
+@dataclass(frozen=True)
+class RedFlag:
+    id: str
+    when: tuple[Criterion, ...]
+    urgency: str
+    text: str
+    condition: str | None = None
+
+
+@dataclass(frozen=True)
+class UrgencyLevel:
+    title: str
+    advice: str
+
+
+@dataclass(frozen=True)
+class Flow:
+    id: str
+    version: int
+    title: str
+    disclaimer: str
+    questions: tuple[Question, ...]
+    conditions: tuple[ConditionCard, ...] = ()
+    lifestyle: tuple[LifestyleCard, ...] = ()
+    red_flags: tuple[RedFlag, ...] = ()
+    levels: dict[str, UrgencyLevel] = field(default_factory=dict)
+    contract: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def start(self) -> str:
+        return self.questions[0].id
+
+    def question(self, question_id: str) -> Question:
+        return self._by_id[question_id]
+
+    def has_question(self, question_id: str) -> bool:
+        return question_id in self._by_id
+
+    def position(self, question_id: str) -> int:
+        return self._order[question_id]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", {q.id: q for q in self.questions})
+        object.__setattr__(self, "_order", {q.id: i for i, q in enumerate(self.questions)})
+
+
+# --- marshmallow schemas for the YAML files ------------------------------------------------------------------------
+
+class CriterionSchema(Schema):
+    question = fields.String(required=True)
+    anyOf = fields.List(fields.String(), validate=validate.Length(min=1))
+    noneOf = fields.List(fields.String(), validate=validate.Length(min=1))
+    atLeast = fields.Integer(validate=validate.Range(min=1))
+    of = fields.List(fields.String(), validate=validate.Length(min=1))
+
+    @validates_schema
+    def one_test(self, data: dict, **kwargs: Any) -> None:
+        tests = [k for k in ("anyOf", "noneOf", "of") if k in data]
+        if len(tests) != 1:
+            raise ValidationError("give exactly one of anyOf, noneOf, atLeast+of")
+        if ("of" in data) != ("atLeast" in data):
+            raise ValidationError("atLeast and of go together")
+
+
+class WhenField(fields.Field):
+    """One criterion or a list of criteria (all must hold)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple[Criterion, ...]:
+        items = value if isinstance(value, list) else [value]
+        if not items:
+            raise ValidationError("needs at least one criterion")
+        loaded = CriterionSchema(many=True).load(items)
+        return tuple(Criterion(question=c["question"], any_of=tuple(c.get("anyOf", ())),
+                               none_of=tuple(c.get("noneOf", ())), at_least=c.get("atLeast", 0),
+                               of=tuple(c.get("of", ()))) for c in loaded)
+
+
+Text = fields.String(required=True, validate=validate.Length(min=1))
+Id = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_]+$", error="ids are lower_snake_case"))
+
+
+class OptionSchema(Schema):
+    value = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_]+$"))
+    label = fields.String(required=True, validate=validate.Length(min=1))
+
+
+class QuestionSchema(Schema):
+    linkId = Id
+    type = fields.String(required=True, validate=validate.OneOf(QUESTION_TYPES))
+    text = Text
+    help = fields.String(load_default="")
+    answerOption = fields.List(fields.Nested(OptionSchema), required=True, validate=validate.Length(min=2))
+    enableWhen = WhenField(load_default=())
+
+
+class FlowSchema(Schema):
+    id = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9-]+$"))
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    title = Text
+    disclaimer = Text
+    questions = fields.List(fields.Nested(QuestionSchema), required=True, validate=validate.Length(min=1))
+
+
+class SourceSchema(Schema):
+    title = Text
+    url = fields.Url(required=True, schemes={"https"})
+
+
+class RuleSchema(Schema):
+    when = WhenField(required=True)
+    weight = fields.Float(required=True)
+    because = fields.String()
+    doesnt_fit = fields.String()
+
+    @validates_schema
+    def has_reason(self, data: dict, **kwargs: Any) -> None:
+        if data["weight"] > 0 and not data.get("because"):
+            raise ValidationError("a positive weight needs a 'because' sentence", "because")
+        if data["weight"] < 0 and not data.get("doesnt_fit"):
+            raise ValidationError("a negative weight needs a 'doesnt_fit' sentence", "doesnt_fit")
+
+
+class ConditionCardSchema(Schema):
+    id = Id
+    name = Text
+    summary = Text
+    note = fields.String()
+    rules = fields.List(fields.Nested(RuleSchema), required=True, validate=validate.Length(min=1))
+    tests_to_discuss = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    sources = fields.List(fields.Nested(SourceSchema), required=True, validate=validate.Length(min=1))
+    lifestyle = fields.List(fields.String(), load_default=list)
+
+
+class CautionSchema(Schema):
+    text = Text
+    first_when = WhenField(load_default=())
+
+
+class LifestyleCardSchema(Schema):
+    id = Id
+    title = Text
+    why = Text
+    how = Text
+    cautions = fields.List(fields.Nested(CautionSchema), required=True, validate=validate.Length(min=1))
+    for_conditions = fields.List(fields.String(), required=True)
+    also_when = WhenField(load_default=())
+    sources = fields.List(fields.Nested(SourceSchema), required=True, validate=validate.Length(min=1))
+
+
+class RedFlagSchema(Schema):
+    id = Id
+    when = WhenField(required=True)
+    urgency = fields.String(required=True, validate=validate.OneOf(URGENCY_LEVELS[1:]))
+    text = Text
+    condition = fields.String()
+
+
+class LevelSchema(Schema):
+    title = Text
+    advice = Text
+
+
+class RedFlagsFileSchema(Schema):
+    levels = fields.Dict(keys=fields.String(validate=validate.OneOf(URGENCY_LEVELS)),
+                         values=fields.Nested(LevelSchema), required=True)
+    flags = fields.List(fields.Nested(RedFlagSchema), required=True)
+
+
+# --- loading -------------------------------------------------------------------------------------------------------
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.1 reads 50_64 as the number 5064; our ids look like that, so only plain digits are integers."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [r for r in resolvers if r[0] != "tag:yaml.org,2002:int"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_Loader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    except yaml.YAMLError as err:
+        raise FlowError(f"{path}: not valid YAML: {err}") from err
+
+
+def _describe(messages: Any, data: Any, where: str = "") -> list[str]:
+    """Flatten marshmallow's nested messages, naming list items by their linkId/id instead of their index."""
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return [f"{where or 'file'}: {' '.join(messages)}"]
+    if not isinstance(messages, dict):
+        return [f"{where}: {messages}"]
+    lines = []
+    for key, sub in messages.items():
+        item = data[key] if isinstance(data, list) and isinstance(key, int) and key < len(data) else \
+            data.get(key) if isinstance(data, dict) else None
+        if isinstance(key, int) and isinstance(item, dict):
+            name = item.get("linkId") or item.get("id") or item.get("value") or f"#{key + 1}"
+            label = f"{where}[{name}]"
+        else:
+            label = f"{where}.{key}" if where else str(key)
+        lines.extend(_describe(sub, item, label))
+    return lines
+
+
+def _load(schema: Schema, data: Any, path: Path) -> Any:
+    try:
+        return schema.load(data)
+    except ValidationError as err:
+        raise FlowError(f"{path}: " + "; ".join(_describe(err.messages, data))) from err
+
+
+def _sources(items: list[dict]) -> tuple[Source, ...]:
+    return tuple(Source(**s) for s in items)
+
+
+def _questions(raw: dict) -> tuple[Question, ...]:
+    return tuple(Question(id=q["linkId"], type=q["type"], text=q["text"].strip(), help=q["help"].strip(),
+                          options=tuple(Option(**o) for o in q["answerOption"]), enable_when=q["enableWhen"])
+                 for q in raw["questions"])
+
+
+def _conditions(path: Path) -> tuple[ConditionCard, ...]:
+    if not path.exists():
+        return ()
+    cards = _load(ConditionCardSchema(many=True), _read_yaml(path), path)
+    return tuple(ConditionCard(id=c["id"], name=c["name"], summary=c["summary"].strip(), note=c.get("note"),
+                               rules=tuple(Rule(**r) for r in c["rules"]),
+                               tests_to_discuss=tuple(c["tests_to_discuss"]), sources=_sources(c["sources"]),
+                               lifestyle=tuple(c["lifestyle"])) for c in cards)
+
+
+def _lifestyle(path: Path) -> tuple[LifestyleCard, ...]:
+    if not path.exists():
+        return ()
+    cards = _load(LifestyleCardSchema(many=True), _read_yaml(path), path)
+    return tuple(LifestyleCard(id=c["id"], title=c["title"], why=c["why"].strip(), how=c["how"].strip(),
+                               cautions=tuple(Caution(**k) for k in c["cautions"]),
+                               for_conditions=tuple(c["for_conditions"]), also_when=c["also_when"],
+                               sources=_sources(c["sources"])) for c in cards)
+
+
+def _red_flags(path: Path) -> tuple[tuple[RedFlag, ...], dict[str, UrgencyLevel]]:
+    if not path.exists():
+        return (), {}
+    raw = _load(RedFlagsFileSchema(), _read_yaml(path), path)
+    flags = tuple(RedFlag(**f) for f in raw["flags"])
+    return flags, {k: UrgencyLevel(**v) for k, v in raw["levels"].items()}
+
+
+def load_flow(path: Path) -> Flow:
+    """Load one flow file and the content folder beside it (flows/<id>/), validating both."""
+    path = Path(path)
+    raw = _load(FlowSchema(), _read_yaml(path), path)
+    content = path.parent / raw["id"]
+    flags, levels = _red_flags(content / "red_flags.yaml")
+    contract_path = content / "contract.yaml"
+    flow = Flow(id=raw["id"], version=raw["version"], title=raw["title"], disclaimer=raw["disclaimer"].strip(),
+                questions=_questions(raw), conditions=_conditions(content / "conditions.yaml"),
+                lifestyle=_lifestyle(content / "lifestyle.yaml"), red_flags=flags, levels=levels,
+                contract=_read_yaml(contract_path) if contract_path.exists() else {})
+    problems = list(cross_check(flow))
+    if problems:
+        raise FlowError(f"{path}: " + "; ".join(problems))
+    return flow
+
+
+def load_flows(folder: Path) -> dict[tuple[str, int], Flow]:
+    """Every flows/*.yaml file, keyed by (flow id, version)."""
+    flows: dict[tuple[str, int], Flow] = {}
+    for path in sorted(Path(folder).glob("*.yaml")):
+        flow = load_flow(path)
+        if (flow.id, flow.version) in flows:
+            raise FlowError(f"{path}: flow {flow.id} version {flow.version} is defined twice")
+        flows[(flow.id, flow.version)] = flow
+    return flows
+
+
+# --- cross-references: every id a flow or its content names must exist --------------------------------------------
+
+def _check_criteria(flow: Flow, where: str, criteria: tuple[Criterion, ...]) -> Iterable[str]:
+    for c in criteria:
+        if not flow.has_question(c.question):
+            yield f"{where}: unknown question '{c.question}'"
+            continue
+        unknown = [v for v in c.values if v not in flow.question(c.question).values]
+        if unknown:
+            yield f"{where}: unknown value(s) {', '.join(unknown)} for question '{c.question}'"
+
+
+def _duplicates(ids: list[str]) -> list[str]:
+    return sorted({i for i in ids if ids.count(i) > 1})
+
+
+def cross_check(flow: Flow) -> Iterable[str]:
+    for dup in _duplicates([q.id for q in flow.questions]):
+        yield f"question '{dup}' is defined twice"
+    for q in flow.questions:
+        if dup := _duplicates(list(q.values)):
+            yield f"questions[{q.id}].answerOption: value(s) {', '.join(dup)} defined twice"
+        yield from _check_criteria(flow, f"questions[{q.id}].enableWhen", q.enable_when)
+        for c in q.enable_when:
+            if flow.has_question(c.question) and flow.position(c.question) >= flow.position(q.id):
+                yield f"questions[{q.id}].enableWhen: '{c.question}' is not asked before '{q.id}'"
+    condition_ids = [c.id for c in flow.conditions]
+    lifestyle_ids = [c.id for c in flow.lifestyle]
+    for dup in _duplicates(condition_ids) + _duplicates(lifestyle_ids):
+        yield f"card '{dup}' is defined twice"
+    for card in flow.conditions:
+        for i, rule in enumerate(card.rules, 1):
+            yield from _check_criteria(flow, f"conditions[{card.id}].rules[{i}].when", rule.when)
+        for unknown in set(card.lifestyle) - set(lifestyle_ids):
+            yield f"conditions[{card.id}].lifestyle: unknown lifestyle id '{unknown}'"
+    for card in flow.lifestyle:
+        yield from _check_criteria(flow, f"lifestyle[{card.id}].also_when", card.also_when)
+        for caution in card.cautions:
+            yield from _check_criteria(flow, f"lifestyle[{card.id}].cautions.first_when", caution.first_when)
+        for unknown in set(card.for_conditions) - set(condition_ids):
+            yield f"lifestyle[{card.id}].for_conditions: unknown condition id '{unknown}'"
+    for flag in flow.red_flags:
+        yield from _check_criteria(flow, f"red_flags[{flag.id}].when", flag.when)
+        if flag.condition and flag.condition not in condition_ids:
+            yield f"red_flags[{flag.id}].condition: unknown condition id '{flag.condition}'"

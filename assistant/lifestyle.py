@@ -1,0 +1,36 @@
+"""Pick the lifestyle cards that match the ranked conditions, and put the cautions that apply to this person first."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .conditions import RankedCondition
+from .flows import Answers, Caution, Flow, LifestyleCard, all_hold
+
+
+@dataclass(frozen=True)
+class PickedCard:
+    card: LifestyleCard
+    for_conditions: tuple[str, ...]
+    cautions: tuple[Caution, ...]
+    relevant_cautions: int
+
+
+def _ordered_cautions(card: LifestyleCard, answers: Answers) -> tuple[tuple[Caution, ...], int]:
+    relevant = [c for c in card.cautions if c.first_when and all_hold(c.first_when, answers)]
+    rest = [c for c in card.cautions if c not in relevant]
+    return tuple(relevant + rest), len(relevant)
+
+
+def pick(flow: Flow, ranked: list[RankedCondition], answers: Answers) -> list[PickedCard]:
+    rank_of = {r.card.id: i for i, r in enumerate(ranked)}
+    never = len(flow.conditions) + 1
+    chosen = []
+    for place, card in enumerate(flow.lifestyle):
+        fitting = sorted((c for c in card.for_conditions if c in rank_of), key=rank_of.get)
+        direct = bool(card.also_when) and all_hold(card.also_when, answers)
+        if not fitting and not direct:
+            continue
+        best = rank_of[fitting[0]] if fitting else never
+        cautions, relevant = _ordered_cautions(card, answers)
+        chosen.append(((best, -len(fitting), place), PickedCard(card, tuple(fitting), cautions, relevant)))
+    return [picked for _, picked in sorted(chosen, key=lambda item: item[0])]

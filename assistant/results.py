@@ -1,0 +1,57 @@
+"""Assemble the Result (shared/spec/api.md) from a flow and a set of answers. Pure: no Flask, no database."""
+from __future__ import annotations
+
+from typing import Any
+
+from . import conditions, lifestyle, triage
+from .engine import FlowEngine
+from .flows import Answers, Flow, Source
+
+SHOWN_BY_DEFAULT = 8
+
+
+def _sources(sources: tuple[Source, ...]) -> list[dict[str, str]]:
+    return [{"title": s.title, "url": s.url} for s in sources]
+
+
+def _condition(r: conditions.RankedCondition) -> dict[str, Any]:
+    card = r.card
+    return {"id": card.id, "name": card.name, "fit": r.fit, "score": r.score, "summary": card.summary,
+            "note": card.note, "because": list(r.because), "doesnt_fit": list(r.doesnt_fit),
+            "tests_to_discuss": list(card.tests_to_discuss), "sources": _sources(card.sources),
+            "lifestyle": list(card.lifestyle)}
+
+
+def _lifestyle(p: lifestyle.PickedCard) -> dict[str, Any]:
+    card = p.card
+    return {"id": card.id, "title": card.title, "why": card.why, "how": card.how,
+            "cautions": [c.text for c in p.cautions], "cautions_for_you": p.relevant_cautions,
+            "for_conditions": list(p.for_conditions), "sources": _sources(card.sources)}
+
+
+def build(flow: Flow, answers: Answers, ignored: list[str] | None = None) -> dict[str, Any]:
+    """The result for answers that are already on the flow's path."""
+    flags = triage.raised_flags(flow, answers)
+    urgency = triage.urgency(flags)
+    ranked = [] if urgency == "emergency" else conditions.rank(flow, answers)
+    picked = lifestyle.pick(flow, ranked[:SHOWN_BY_DEFAULT], answers) if ranked else []
+    level = flow.levels.get(urgency)
+    return {
+        "flow": {"id": flow.id, "version": flow.version},
+        "urgency": urgency,
+        "advice": {"title": level.title, "text": level.advice} if level else None,
+        "red_flags": [{"id": f.id, "text": f.text, "urgency": f.urgency, "condition": f.condition}
+                      for f in flags],
+        "conditions": [_condition(r) for r in ranked],
+        "shown_by_default": SHOWN_BY_DEFAULT,
+        "lifestyle": [_lifestyle(p) for p in picked],
+        "disclaimer": flow.disclaimer,
+        "ignored": sorted(ignored or []),
+    }
+
+
+def assess(engine: FlowEngine, answers: Answers) -> dict[str, Any]:
+    """Stateless assessment: answers the flow would not have asked are set aside and listed as ignored."""
+    walk = engine.walk(answers)
+    used = {q: answers[q] for q in walk.visited if q in answers}
+    return build(engine.flow, used, [q for q in answers if q not in used])

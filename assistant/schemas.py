@@ -1,0 +1,160 @@
+"""marshmallow schemas for every request body and response of the JSON API."""
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from .flows import URGENCY_LEVELS
+
+STATUSES = ("active", "finished", "stopped_emergency")
+
+
+class AnswerValue(fields.Field):
+    """A single value (choice) or a list of values (multi)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            return value
+        raise ValidationError("must be a string or a list of strings")
+
+
+# --- requests ------------------------------------------------------------------------------------------------------
+
+class AssessRequest(Schema):
+    flow = fields.String(load_default="muscle-pain")
+    answers = fields.Dict(keys=fields.String(), values=AnswerValue(), required=True)
+
+
+class CreateConversationRequest(Schema):
+    flow = fields.String(load_default="muscle-pain")
+
+
+class AnswerRequest(Schema):
+    question_id = fields.String(required=True)
+    value = AnswerValue(required=True)
+    step = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+
+
+class RewindRequest(Schema):
+    question_id = fields.String(required=True)
+
+
+class ShareRequest(Schema):
+    expires_in_days = fields.Integer(load_default=7, strict=True, validate=validate.Range(min=1, max=30))
+
+
+# --- responses -----------------------------------------------------------------------------------------------------
+
+class FlowRef(Schema):
+    id = fields.String(required=True)
+    version = fields.Integer(required=True)
+
+
+class OptionOut(Schema):
+    value = fields.String(required=True)
+    label = fields.String(required=True)
+
+
+class QuestionOut(Schema):
+    id = fields.String(required=True)
+    type = fields.String(required=True, validate=validate.OneOf(("choice", "multi")))
+    text = fields.String(required=True)
+    help = fields.String(required=True)
+    options = fields.List(fields.Nested(OptionOut), required=True)
+    suggested = AnswerValue(allow_none=True)
+
+
+class Progress(Schema):
+    answered = fields.Integer(required=True)
+    estimated_total = fields.Integer(required=True)
+
+
+class ConversationOut(Schema):
+    id = fields.String(required=True)
+    flow = fields.Nested(FlowRef, required=True)
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    step = fields.Integer(required=True)
+    question = fields.Nested(QuestionOut, allow_none=True, required=True)
+    answers = fields.Dict(keys=fields.String(), values=AnswerValue(), required=True)
+    suggestions = fields.Dict(keys=fields.String(), values=AnswerValue())
+    progress = fields.Nested(Progress, required=True)
+    created_at = fields.String(required=True)
+    updated_at = fields.String(required=True)
+
+
+class SourceOut(Schema):
+    title = fields.String(required=True)
+    url = fields.String(required=True)
+
+
+class RedFlagOut(Schema):
+    id = fields.String(required=True)
+    text = fields.String(required=True)
+    urgency = fields.String(required=True, validate=validate.OneOf(URGENCY_LEVELS))
+    condition = fields.String(allow_none=True)
+
+
+class ConditionOut(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    fit = fields.Float(required=True, validate=validate.Range(min=0, max=1))
+    score = fields.Float()
+    summary = fields.String(required=True)
+    note = fields.String(allow_none=True)
+    because = fields.List(fields.String(), required=True)
+    doesnt_fit = fields.List(fields.String(), required=True)
+    tests_to_discuss = fields.List(fields.String(), required=True)
+    sources = fields.List(fields.Nested(SourceOut), required=True)
+    lifestyle = fields.List(fields.String(), required=True)
+
+
+class LifestyleOut(Schema):
+    id = fields.String(required=True)
+    title = fields.String(required=True)
+    why = fields.String(required=True)
+    how = fields.String(required=True)
+    cautions = fields.List(fields.String(), required=True)
+    cautions_for_you = fields.Integer()
+    for_conditions = fields.List(fields.String(), required=True)
+    sources = fields.List(fields.Nested(SourceOut), required=True)
+
+
+class Advice(Schema):
+    title = fields.String(required=True)
+    text = fields.String(required=True)
+
+
+class ResultOut(Schema):
+    flow = fields.Nested(FlowRef, required=True)
+    urgency = fields.String(required=True, validate=validate.OneOf(URGENCY_LEVELS))
+    advice = fields.Nested(Advice, allow_none=True)
+    red_flags = fields.List(fields.Nested(RedFlagOut), required=True)
+    conditions = fields.List(fields.Nested(ConditionOut), required=True)
+    shown_by_default = fields.Integer()
+    lifestyle = fields.List(fields.Nested(LifestyleOut), required=True)
+    disclaimer = fields.String(required=True)
+    ignored = fields.List(fields.String(), required=True)
+
+
+class FlowOut(Schema):
+    id = fields.String(required=True)
+    version = fields.Integer(required=True)
+    title = fields.String(required=True)
+    questions = fields.List(fields.Nested(QuestionOut), required=True)
+
+
+class ShareOut(Schema):
+    url = fields.String(required=True)
+    expires_at = fields.String(required=True)
+    qr_svg_url = fields.String(required=True)
+
+
+class ErrorBody(Schema):
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    fields_ = fields.Dict(data_key="fields")
+
+
+class ErrorOut(Schema):
+    error = fields.Nested(ErrorBody, required=True)

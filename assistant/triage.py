@@ -1,0 +1,14 @@
+"""Red flags: which hold for these answers, and the urgency they add up to."""
+from __future__ import annotations
+
+from .flows import URGENCY_LEVELS, Answers, Flow, RedFlag, all_hold
+
+
+def raised_flags(flow: Flow, answers: Answers) -> list[RedFlag]:
+    """Flags that hold, most urgent first (file order within a level)."""
+    raised = [f for f in flow.red_flags if all_hold(f.when, answers)]
+    return sorted(raised, key=lambda f: -URGENCY_LEVELS.index(f.urgency))
+
+
+def urgency(flags: list[RedFlag]) -> str:
+    return max((f.urgency for f in flags), key=URGENCY_LEVELS.index, default="routine")

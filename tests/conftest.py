@@ -1,0 +1,135 @@
+"""Shared fixtures: an app per test on SQLite (and on PostgreSQL when it answers), a client, and a Talk helper."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from assistant import create_app
+from assistant.db import upgrade
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+TABLES = ("share", "answer", "conversation")
+
+
+def _postgres_answers() -> str | None:
+    """None when PostgreSQL answers, else the reason it does not."""
+    try:
+        engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 2})
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as err:  # any failure to connect means: skip, and say why
+        return f"PostgreSQL does not answer at {POSTGRES_URL}: {type(err).__name__}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    reason = _postgres_answers()
+    if reason:
+        pytest.skip(reason)
+    engine = create_engine(POSTGRES_URL)
+    with engine.begin() as connection:
+        for table in TABLES + ("alembic_version",):
+            connection.execute(text(f"DROP TABLE IF EXISTS {table} CASCADE"))
+    engine.dispose()
+    upgrade(POSTGRES_URL)
+    return POSTGRES_URL
+
+
+def _empty_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        upgrade(url)
+        return url
+    url = request.getfixturevalue("postgres_url")
+    _empty_postgres(url)
+    return url
+
+
+def make_app(database_url: str, **config: Any):
+    settings = {"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": database_url}
+    settings.update(config)
+    return create_app(settings)
+
+
+@pytest.fixture
+def app(database_url):
+    app = make_app(database_url)
+    yield app
+    app.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class Talk:
+    """Hold a conversation over the JSON API as a person would, one answer at a time."""
+
+    def __init__(self, client, flow: str = "muscle-pain") -> None:
+        self.client = client
+        response = client.post("/api/v1/conversations", json={"flow": flow})
+        assert response.status_code == 201, response.get_json()
+        self.conversation = response.get_json()
+        self.asked: list[str] = []
+
+    @property
+    def id(self) -> str:
+        return self.conversation["id"]
+
+    def answer(self, value: Any, question_id: str | None = None):
+        question_id = question_id or self.conversation["question"]["id"]
+        response = self.client.post(f"/api/v1/conversations/{self.id}/answers",
+                                    json={"question_id": question_id, "value": value,
+                                          "step": self.conversation["step"]})
+        if response.status_code == 200:
+            self.conversation = response.get_json()
+            self.asked.append(question_id)
+        return response
+
+    def through(self, answers: dict[str, Any]) -> "Talk":
+        """Answer every question the flow asks from `answers` until it ends."""
+        while self.conversation["status"] == "active":
+            question_id = self.conversation["question"]["id"]
+            assert question_id in answers, f"the flow asked '{question_id}', which the story does not answer"
+            response = self.answer(answers[question_id])
+            assert response.status_code == 200, response.get_json()
+        return self
+
+    def result(self) -> dict[str, Any]:
+        response = self.client.get(f"/api/v1/conversations/{self.id}/result")
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+
+@pytest.fixture
+def talk(client):
+    return lambda flow="muscle-pain": Talk(client, flow)
+
+
+WIDESPREAD_PAIN = {
+    "age_band": "40_49", "sex": "female", "red_flags": ["none"], "main_complaint": "pain",
+    "pain_locations": ["everywhere", "neck", "lower_back"], "pain_sides": "both_sides",
+    "pain_character": ["deep_ache", "tender_all_over"], "duration": "over_3_months", "onset": "gradual",
+    "morning_stiffness": "under_30_min", "time_pattern": "constant", "exertion_response": "no_change",
+    "triggers": ["stress", "cold"], "associated": ["unrefreshing_sleep", "brain_fog", "headaches"],
+    "exposures": ["none"], "history": ["none"],
+}
