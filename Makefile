@@ -1,7 +1,7 @@
 # Two commands for a newcomer: `make run` and `make test`. Everything else is set up on the way.
 VENV := .venv
 PY := $(VENV)/bin/python
-FLASK := $(VENV)/bin/flask --app assistant
+FLASK := ASSISTANT_DEV=1 $(VENV)/bin/flask --app assistant
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test install test-deps bench check clean

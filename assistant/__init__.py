@@ -8,7 +8,7 @@ from flask import Flask
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    from . import api, cli, config, db, errors
+    from . import api, chat, cli, config, db, errors, security, share
     from .engine import Engines
     from .flows import load_flows
 
@@ -23,7 +23,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.extensions["engines"] = Engines(load_flows(app.config["FLOWS_DIR"]))
     db.init_app(app)
+    security.init_app(app)
+    security.csrf.exempt(api.bp)  # JSON only (415 otherwise), and the conversation id is the bearer key
     errors.register(app)
     cli.init_app(app)
     app.register_blueprint(api.bp)
+    app.register_blueprint(chat.bp)
+    app.register_blueprint(share.bp)
     return app

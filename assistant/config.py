@@ -23,3 +23,7 @@ def from_environment(app: Flask) -> None:
     for name in ("DATABASE_URL", "SECRET_KEY", "REDIS_URL", "FLOWS_DIR"):
         if os.environ.get(name):
             app.config[name] = os.environ[name]
+    if os.environ.get("ASSISTANT_DEV") == "1":
+        app.config["DEVELOPMENT"] = True
+    if os.environ.get("FORCE_HTTPS") == "1":
+        app.config["FORCE_HTTPS"] = True

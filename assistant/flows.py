@@ -472,13 +472,13 @@ def cross_check(flow: Flow) -> Iterable[str]:
     for card in flow.conditions:
         for i, rule in enumerate(card.rules, 1):
             yield from _check_criteria(flow, f"conditions[{card.id}].rules[{i}].when", rule.when)
-        for unknown in set(card.lifestyle) - set(lifestyle_ids):
+        for unknown in sorted(set(card.lifestyle) - set(lifestyle_ids)):
             yield f"conditions[{card.id}].lifestyle: unknown lifestyle id '{unknown}'"
     for card in flow.lifestyle:
         yield from _check_criteria(flow, f"lifestyle[{card.id}].also_when", card.also_when)
         for caution in card.cautions:
             yield from _check_criteria(flow, f"lifestyle[{card.id}].cautions.first_when", caution.first_when)
-        for unknown in set(card.for_conditions) - set(condition_ids):
+        for unknown in sorted(set(card.for_conditions) - set(condition_ids)):
             yield f"lifestyle[{card.id}].for_conditions: unknown condition id '{unknown}'"
     for flag in flow.red_flags:
         yield from _check_criteria(flow, f"red_flags[{flag.id}].when", flag.when)

@@ -1,4 +1,7 @@
+import pytest
+
 from assistant import create_app
+from assistant.security import InsecureConfiguration
 from assistant.db import normalise_url
 
 
@@ -11,6 +14,7 @@ def test_test_config_overrides_defaults(tmp_path):
 
 
 def test_default_database_is_sqlite_in_instance_folder(monkeypatch):
+    monkeypatch.setenv("ASSISTANT_DEV", "1")
     monkeypatch.delenv("DATABASE_URL", raising=False)
     app = create_app()
     assert app.config["DATABASE_URL"].startswith("sqlite:///")
@@ -18,6 +22,7 @@ def test_default_database_is_sqlite_in_instance_folder(monkeypatch):
 
 
 def test_database_url_from_environment(monkeypatch):
+    monkeypatch.setenv("ASSISTANT_DEV", "1")
     monkeypatch.setenv("DATABASE_URL", "postgres://someone@db.example:5432/app")
     app = create_app()
     assert app.config["DATABASE_URL"] == "postgresql+psycopg://someone@db.example:5432/app"
@@ -36,3 +41,18 @@ def test_init_db_command_creates_tables(tmp_path):
     assert "up to date" in result.output
     from sqlalchemy import inspect
     assert {"conversation", "answer", "share"} <= set(inspect(app.extensions["db_engine"]).get_table_names())
+
+
+def test_production_refuses_to_start_without_secret_key(monkeypatch):
+    monkeypatch.delenv("ASSISTANT_DEV", raising=False)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(InsecureConfiguration, match="SECRET_KEY must be set"):
+        create_app()
+
+
+def test_production_starts_with_secret_key_and_secure_cookies(monkeypatch):
+    monkeypatch.delenv("ASSISTANT_DEV", raising=False)
+    monkeypatch.setenv("SECRET_KEY", "a-long-random-production-secret")
+    app = create_app()
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
