@@ -8,7 +8,7 @@ from flask import Flask
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    from . import api, chat, cli, config, db, errors, security, share
+    from . import api, chat, cli, config, db, errors, security, share, share_api
     from .engine import Engines
     from .flows import load_flows
 
@@ -25,9 +25,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     security.init_app(app)
     security.csrf.exempt(api.bp)  # JSON only (415 otherwise), and the conversation id is the bearer key
+    security.csrf.exempt(share_api.bp)  # same rules as api.bp
     errors.register(app)
     cli.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(chat.bp)
     app.register_blueprint(share.bp)
+    app.register_blueprint(share_api.bp)
     return app
