@@ -8,7 +8,7 @@ from flask import Flask
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    from . import api, chat, cli, config, db, errors, security, share, share_api
+    from . import api, chat, cli, config, db, errors, openapi, security, share, share_api
     from .engine import Engines
     from .flows import load_flows
 
@@ -32,4 +32,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(chat.bp)
     app.register_blueprint(share.bp)
     app.register_blueprint(share_api.bp)
+    app.register_blueprint(openapi.bp)
+    security.limit_routes(app)
     return app

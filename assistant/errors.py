@@ -1,14 +1,21 @@
-"""One error shape for the whole API: {"error": {"code", "message", "fields"}} (shared/spec/api.md)."""
+"""One error shape for the whole API: {"error": {"code", "message", "fields"}} (shared/spec/api.md).
+
+Pages (anything outside /api/ that does not ask for JSON) get the same status with a friendly error page.
+"""
 from __future__ import annotations
 
 import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
-from sqlalchemy.exc import DBAPIError, OperationalError
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import NotFound as HTTPNotFound
 
 log = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 5  # what a client is told to wait when storage is unavailable
 
 
 class ApiError(Exception):
@@ -41,7 +48,9 @@ class Gone(ApiError):
 
 
 HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 410: "gone",
-              413: "too_large", 415: "unsupported_media_type", 429: "rate_limited", 503: "unavailable"}
+              413: "too_large", 415: "unsupported_media_type", 429: "rate_limited", 500: "internal_error",
+              503: "unavailable"}
+RATE_LIMITED_MESSAGE = "Too many requests from this device just now. Please wait a moment and try again."
 
 
 def error_response(status: int, code: str, message: str, fields: dict[str, Any] | None = None,
@@ -58,7 +67,20 @@ def _page(status: int, title: str, message: str) -> tuple[str, int]:
     return render_template("error.html", status=status, title=title, message=message), status
 
 
+def _passed_on_headers(err: HTTPException) -> dict[str, str]:
+    """Headers an HTTP error carries (Allow on 405, Retry-After on 429/503), without its own Content-Type."""
+    return {k: v for k, v in err.get_headers() if k.lower() != "content-type"}
+
+
+def _no_nul_in_urls(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """No id or token of ours contains NUL, and PostgreSQL cannot even compare one: answer 404 before asking."""
+    if values and any(isinstance(v, str) and "\x00" in v for v in values.values()):
+        raise HTTPNotFound()
+
+
 def register(app: Flask) -> None:
+    app.url_value_preprocessor(_no_nul_in_urls)
+
     @app.errorhandler(ApiError)
     def api_error(err: ApiError):
         if wants_json():
@@ -68,16 +90,40 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):
         status = err.code or 500
+        headers = _passed_on_headers(err)
+        if status == 429:
+            message, title = RATE_LIMITED_MESSAGE, "Please slow down"
+        elif status >= 500:  # never show the internals
+            message, title = "Something went wrong on our side. Please try again in a moment.", err.name
+        else:
+            message, title = err.description or err.name, err.name
+        code = "csrf_failed" if isinstance(err, CSRFError) else HTTP_CODES.get(status, "error")
         if wants_json():
-            return error_response(status, HTTP_CODES.get(status, "error"), err.description or err.name)
-        return _page(status, err.name, err.description or "")
+            response, status = error_response(status, code, message)
+        else:
+            response, status = _page(status, title, message)
+        return response, status, headers
+
+    @app.errorhandler(DataError)
+    def data_refused(_err: DataError):
+        # The database refused a value (for example a character it cannot store): the request is at fault.
+        log.info("storage refused a value: DataError")
+        if wants_json():
+            return error_response(400, "bad_request", "The request contains a value that cannot be stored.")
+        return _page(400, "Bad request", "The request contains a value that cannot be stored.")
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(DBAPIError)
     def storage_down(err: Exception):
+        # Only the type: the statement and its parameters may hold someone's answers.
         log.warning("storage unavailable: %s", type(err).__name__)
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
         if wants_json():
-            return error_response(503, "unavailable", "Storage is unavailable for a moment; nothing was saved. "
-                                                      "Please try again shortly.")
-        return _page(503, "We'll be right back", "We could not reach our storage just now, so nothing was saved. "
-                                                 "Your earlier answers are safe; please try again in a moment.")
+            response, status = error_response(
+                503, "unavailable", "Storage is unavailable for a moment; nothing was saved. "
+                                    "Please try again shortly.")
+            return response, status, headers
+        page, status = _page(503, "We'll be right back", "We could not reach our storage just now, so nothing was "
+                                                         "saved. Your earlier answers are safe; please try again in "
+                                                         "a moment.")
+        return page, status, headers

@@ -1,11 +1,22 @@
-"""Web security from kept libraries: CSRF (Flask-WTF), headers and CSP (Flask-Talisman), rate limits (Flask-Limiter)."""
+"""Web security from kept libraries: CSRF (Flask-WTF), headers and CSP (Flask-Talisman), rate limits (Flask-Limiter).
+
+Also: per-route rate limits on the JSON API, `Cache-Control: no-store` on everything that can carry someone's
+answers, the proxy setting that makes the client address and scheme trustworthy, and a log filter that keeps
+conversation ids and share tokens (both bearer keys) out of request logs.
+"""
 from __future__ import annotations
 
-from flask import Flask
+import logging
+import os
+import re
+from typing import Any
+
+from flask import Flask, Response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = {
     "default-src": "'self'",
@@ -20,9 +31,25 @@ CSP = {
     "frame-ancestors": "'none'",
 }
 
+# Per client (remote address), on top of the default for every route. Endpoints that do not exist (yet) are skipped.
+ROUTE_LIMITS = {
+    "api.assess": "60 per minute",
+    "api.create_conversation": "30 per minute",
+    "api.answer": "240 per minute",
+    "api.rewind": "120 per minute",
+    "api.delete_conversation": "30 per minute",
+}
+# Blueprints whose every route gets one limit per client: share links are bearer keys, so guessing is slowed too.
+BLUEPRINT_LIMITS = {
+    "share": "60 per minute",
+    "share_api": "30 per minute",
+}
+DEFAULT_LIMITS = ["600 per minute"]
+
 csrf = CSRFProtect()
 talisman = Talisman()
-limiter = Limiter(key_func=get_remote_address, default_limits=["600 per minute"], headers_enabled=True)
+limiter = Limiter(key_func=get_remote_address, default_limits=DEFAULT_LIMITS, headers_enabled=True,
+                  swallow_errors=True, in_memory_fallback_enabled=True)
 
 
 class InsecureConfiguration(RuntimeError):
@@ -41,9 +68,20 @@ def check_secret_key(app: Flask) -> None:
             "or set ASSISTANT_DEV=1 for local development.")
 
 
+def _trusted_proxies(app: Flask) -> int:
+    value = app.config.get("TRUSTED_PROXIES", os.environ.get("TRUSTED_PROXIES", 0))
+    try:
+        return max(0, int(value or 0))
+    except (TypeError, ValueError):
+        raise InsecureConfiguration(f"TRUSTED_PROXIES must be a whole number of proxies, not {value!r}") from None
+
+
 def init_app(app: Flask) -> None:
     check_secret_key(app)
     development = is_development(app)
+    proxies = _trusted_proxies(app)
+    if proxies:  # behind N proxies (a platform router, a load balancer): trust exactly N X-Forwarded-* hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     app.config.setdefault("RATELIMIT_ENABLED", not app.testing)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
@@ -63,3 +101,58 @@ def init_app(app: Flask) -> None:
         permissions_policy={"camera": "()", "microphone": "()", "geolocation": "()"},
     )
     limiter.init_app(app)
+    app.after_request(_no_store)
+    logging.getLogger("werkzeug").addFilter(REDACT_FILTER)
+
+
+def limit_routes(app: Flask) -> None:
+    """Apply ROUTE_LIMITS and BLUEPRINT_LIMITS; call once every blueprint is registered."""
+    for endpoint, limit in ROUTE_LIMITS.items():
+        view = app.view_functions.get(endpoint)
+        if view is not None and not getattr(view, "_assistant_limited", False):
+            limited = limiter.limit(limit)(view)
+            limited._assistant_limited = True  # type: ignore[attr-defined]
+            app.view_functions[endpoint] = limited
+    for name, limit in BLUEPRINT_LIMITS.items():
+        blueprint = app.blueprints.get(name)
+        if blueprint is not None:
+            limiter.limit(limit)(blueprint)
+
+
+def _no_store(response: Response) -> Response:
+    """Answers, results and shared summaries must not stay in browser or proxy caches (shared phones)."""
+    if request.endpoint != "static" and "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- keeping bearer keys out of logs ------------------------------------------------------------------------------
+
+# Conversation ids and share tokens are secrets.token_urlsafe(32): 43 characters of [A-Za-z0-9_-].
+_BEARER = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{32,}(?![A-Za-z0-9_-])")
+REDACTED = "[redacted]"
+
+
+def redact(text: str) -> str:
+    """Replace anything shaped like a conversation id or share token."""
+    return _BEARER.sub(REDACTED, text)
+
+
+def _redact_value(value: Any) -> Any:
+    return redact(value) if isinstance(value, str) else value
+
+
+class RedactTokens(logging.Filter):
+    """A logging filter for request logs (werkzeug's, gunicorn's access log): ids and tokens become [redacted]."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, dict):
+            record.args = {k: _redact_value(v) for k, v in record.args.items()}
+        elif isinstance(record.args, tuple):
+            record.args = tuple(_redact_value(v) for v in record.args)
+        return True
+
+
+REDACT_FILTER = RedactTokens()
