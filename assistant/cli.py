@@ -16,9 +16,12 @@ flows_cli = AppGroup("flows", help="Check and draw the conversation flows.")
 
 def graph_problems(engine: FlowEngine) -> list[str]:
     """Every state reachable from the start; from every state an end is reachable."""
-    edges = engine.edges()
+    flow = engine.flow
     targets: dict[str, set[str]] = {}
-    for source, dest, _ in edges:
+    for source, dest, _ in engine.edges():
+        if flow.has_question(dest) and not all(c.satisfiable(flow.question(c.question))
+                                               for c in flow.question(dest).enable_when):
+            continue  # an enableWhen no answer can satisfy: this edge is never taken
         targets.setdefault(source, set()).add(dest)
     states = [q.id for q in engine.flow.questions] + list(ENDS)
     seen, todo = {engine.flow.start}, [engine.flow.start]

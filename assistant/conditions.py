@@ -24,8 +24,9 @@ class RankedCondition:
 
 
 def _sentence_label(label: str) -> str:
-    """'Both sides' -> 'both sides', but leave 'ME/CFS' or 'COVID' alone."""
-    return label[0].lower() + label[1:] if label[1:2].islower() else label
+    """'Both sides' -> 'both sides', 'A deep ache' -> 'a deep ache', but leave 'ME/CFS' or 'COVID' alone."""
+    second = label[1:2]
+    return label[0].lower() + label[1:] if second.islower() or second == " " else label
 
 
 def _join(words: list[str]) -> str:
@@ -38,8 +39,10 @@ def fill(flow: Flow, text: str, rule: Rule, answers: Answers) -> str:
         question_id = match.group(1)
         if not flow.has_question(question_id):
             return match.group(0)
-        criterion = next((c for c in rule.when if c.question == question_id), None)
-        values = criterion.matched(answers) if criterion else answers.get(question_id, ())
+        criteria = [c for c in rule.when if c.question == question_id]
+        matched = {v for c in criteria for v in c.matched(answers)}
+        values = [v for v in answers.get(question_id, ()) if v in matched] if criteria \
+            else answers.get(question_id, ())
         question = flow.question(question_id)
         labels = [_sentence_label(question.label(v)) for v in values]
         return _join(labels) if labels else "(not answered)"

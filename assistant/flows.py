@@ -62,6 +62,14 @@ class Criterion:
         wanted = self.any_of or self.of
         return tuple(v for v in given if v in wanted) if wanted else given
 
+    def satisfiable(self, question: "Question") -> bool:
+        """Could any answer to `question` make this criterion hold?"""
+        if self.any_of:
+            return True
+        if self.none_of:
+            return any(v not in self.none_of for v in question.values)
+        return self.at_least <= (1 if question.type == "choice" else len(self.of))
+
     def describe(self) -> str:
         if self.any_of:
             return f"{self.question} is {' or '.join(self.any_of)}"

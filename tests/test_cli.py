@@ -36,24 +36,25 @@ def test_check_fails_on_a_broken_file(cli, flows_copy):
 
 
 def test_check_fails_when_a_contract_value_is_missing(cli, flows_copy):
-    edit(flows_copy / "muscle-pain.yaml", '      - {value: "moves_around", label: "It moves around"}\n', "")
+    edit(flows_copy / "muscle-pain.yaml", '      - {value: "prefer_not", label: "Prefer not to say"}\n', "")
     result = cli.invoke(args=["flows", "check", "--dir", str(flows_copy)])
     assert result.exit_code == 1
-    assert "pain_sides' lacks value(s) moves_around" in result.output
+    assert "question 'sex' lacks value(s) prefer_not" in result.output
 
 
 def test_check_fails_when_a_contract_question_is_missing(cli, flows_copy):
-    text = (flows_copy / "muscle-pain.yaml").read_text()
-    start = text.index("  - linkId: exposures")
-    end = text.index("  - linkId: history")
-    (flows_copy / "muscle-pain.yaml").write_text(text[:start] + text[end:])
-    for name in ("conditions.yaml", "lifestyle.yaml", "red_flags.yaml"):
-        path = flows_copy / "muscle-pain" / name
-        path.write_text(path.read_text().replace("question: exposures", "question: history")
-                        .replace("[statin]", "[none]").replace("[water_damage_mold]", "[none]"))
+    path = flows_copy / "muscle-pain" / "contract.yaml"
+    path.write_text(path.read_text().replace("questions:\n", "questions:\n  shoe_size: [small, large]\n", 1))
     result = cli.invoke(args=["flows", "check", "--dir", str(flows_copy)])
     assert result.exit_code == 1
-    assert "question 'exposures' is missing" in result.output or "exposures" in result.output
+    assert "question 'shoe_size' is missing" in result.output
+
+
+def test_check_fails_when_a_rule_names_an_unknown_value(cli, flows_copy):
+    edit(flows_copy / "muscle-pain.yaml", '      - {value: "moves_around", label: "It moves around"}\n', "")
+    result = cli.invoke(args=["flows", "check", "--dir", str(flows_copy)])
+    assert result.exit_code == 1
+    assert "unknown value(s) moves_around for question 'pain_sides'" in result.output
 
 
 def test_check_fails_when_a_state_is_unreachable(cli, flows_copy):
