@@ -24,7 +24,7 @@ from . import db, fhir
 from .conversations import Service, iso
 from .engine import FlowEngine
 from .errors import ApiError, Gone, NotFound, error_response
-from .flows import EXCLUSIVE_VALUE, Answers, Flow
+from .flows import EXCLUSIVE_VALUE, URGENCY_LEVELS, Answers, Flow
 from .models import Conversation, utcnow
 from .sharing import DEFAULT_DAYS, MAX_DAYS, MIN_DAYS, Clock, SharedConversation, Sharing
 
@@ -41,9 +41,11 @@ FHIR_JSON = "application/fhir+json"
 
 # The handout, kept to one printed page: at most this many of each list, with "+N more" pointing to the summary.
 HANDOUT_CONDITIONS = 5
-HANDOUT_REASONS = 3
-HANDOUT_TESTS = 12
+HANDOUT_REASONS = 2
+HANDOUT_TESTS = 6
 HANDOUT_LIFESTYLE = 8
+HANDOUT_CONDITION_CHARS = 1100  # names, reasons and notes of the listed conditions together
+HANDOUT_LIST_CHARS = 360        # each of the two short lists: tests, home measures
 
 
 # --- headers ---------------------------------------------------------------------------------------------------------
@@ -143,6 +145,10 @@ class Row:
     title: str
     parts: list[tuple[str, str]] = field(default_factory=list)   # (prefix, text)
 
+    @property
+    def length(self) -> int:
+        return sum(len(prefix) + len(text) + 2 for prefix, text in self.parts)
+
 
 @dataclass
 class Summary:
@@ -194,15 +200,14 @@ def summarise(engine: FlowEngine, conversation: Conversation, answers: Answers,
     flags = result.get("red_flags", [])
     by_id = {f.id: f for f in flow.red_flags}
     conditions = {c.id: c.name for c in flow.conditions}
-    flagged: list[str] = []
+    flagged: dict[str, str] = {}  # what the flag points to -> its highest urgency
     for flag in flags:  # flags raised by other answers than the red-flag question: say which condition they point to
         rule = by_id.get(flag["id"])
         if rule is None or all(c.question == RED_FLAG_QUESTION for c in rule.when):
             continue
         text = conditions.get(flag.get("condition") or "", "") or flag["text"].split(". ")[0]
-        text = f"{text} ({URGENCY_WORDS.get(flag['urgency'], flag['urgency']).lower()})"
-        if text not in flagged:
-            flagged.append(text)
+        if text not in flagged or URGENCY_LEVELS.index(flag["urgency"]) > URGENCY_LEVELS.index(flagged[text]):
+            flagged[text] = flag["urgency"]
     ranked = result.get("conditions", [])
     tests: list[str] = []
     for condition in ranked[:HANDOUT_CONDITIONS]:
@@ -213,9 +218,69 @@ def summarise(engine: FlowEngine, conversation: Conversation, answers: Answers,
         flow=flow, status=conversation.status, updated=conversation.updated_at, about=about, rows=rows,
         red_flags_reported=answer_text(flow, RED_FLAG_QUESTION, answers[RED_FLAG_QUESTION])
         if RED_FLAG_QUESTION in answers and flow.has_question(RED_FLAG_QUESTION) else None,
-        urgency=result.get("urgency"), advice=result.get("advice"), flags=flags, flagged_from_answers=flagged,
+        urgency=result.get("urgency"), advice=result.get("advice"), flags=flags, flagged_from_answers=[f"{text} ({URGENCY_WORDS.get(u, u).lower()})" for text, u in flagged.items()],
         conditions=ranked, tests=tests, lifestyle=result.get("lifestyle", []),
         disclaimer=result.get("disclaimer") or flow.disclaimer, answered=len(answers))
+
+
+HANDOUT_SHORT_ROW = 38  # characters: rows this short sit two to a line on the handout
+
+
+def handout_rows(summary: Summary) -> list[dict[str, Any]]:
+    """Short rows first, two to a line, then the long ones across the page (keeps the handout to one page)."""
+    rows = [{"title": r.title, "parts": r.parts, "wide": r.length > HANDOUT_SHORT_ROW} for r in summary.rows]
+    narrow = [r for r in rows if not r["wide"]]
+    if len(narrow) % 2:
+        narrow[-1]["wide"] = True
+    return narrow + [r for r in rows if r["wide"] and r not in narrow]
+
+
+def _sentence(text: str) -> str:
+    return text.strip().rstrip(".")
+
+
+def _condition_chars(c: dict[str, Any]) -> int:
+    return len(c["name"]) + sum(len(r) + 2 for r in c["reasons"]) + len(c["against"] or "")
+
+
+def handout_conditions(summary: Summary) -> list[dict[str, Any]]:
+    """The top conditions with their reasons, trimmed to a text budget so the page never spills: first the
+    "against" notes go (lowest-ranked first), then the second reasons. What is left out is counted ("+N")."""
+    picked = []
+    for c in summary.conditions[:HANDOUT_CONDITIONS]:
+        because, against = c.get("because", []), c.get("doesnt_fit", [])
+        picked.append({"name": c["name"], "fit": c["fit"],
+                       "reasons": [_sentence(b) for b in because[:HANDOUT_REASONS]],
+                       "more_reasons": max(0, len(because) - HANDOUT_REASONS),
+                       "against": _sentence(against[0]) if against else None,
+                       "more_against": max(0, len(against) - 1)})
+
+    def over() -> bool:
+        return sum(_condition_chars(c) for c in picked) > HANDOUT_CONDITION_CHARS
+
+    for c in reversed(picked):
+        if not over():
+            break
+        if c["against"]:
+            c["against"], c["more_against"] = None, 0
+    for c in reversed(picked):
+        if not over():
+            break
+        while len(c["reasons"]) > 1 and over():
+            c["reasons"].pop()
+            c["more_reasons"] += 1
+    return picked
+
+
+def within(items: list[str], budget: int) -> list[str]:
+    """As many items as fit in `budget` characters (always at least one)."""
+    kept, used = [], 0
+    for item in items:
+        used += len(item) + 2
+        if kept and used > budget:
+            break
+        kept.append(item)
+    return kept
 
 
 def open_shared(token: str) -> tuple[SharedConversation, FlowEngine, Answers]:
@@ -258,14 +323,15 @@ def summary(token: str):
 @bp.get("/s/<token>/handout")
 def handout(token: str):
     shared, summary_ = shared_summary(token)
-    conditions = summary_.conditions[:HANDOUT_CONDITIONS]
-    return render_template("share/handout.html", s=summary_, long_date=long_date,
+    conditions = handout_conditions(summary_)
+    tests = within(summary_.tests[:HANDOUT_TESTS], HANDOUT_LIST_CHARS)
+    lifestyle = within([card["title"] for card in summary_.lifestyle[:HANDOUT_LIFESTYLE]], HANDOUT_LIST_CHARS)
+    return render_template("share/handout.html", s=summary_, long_date=long_date, rows=handout_rows(summary_),
                            conditions=conditions, more_conditions=len(summary_.conditions) - len(conditions),
-                           reasons=HANDOUT_REASONS, tests=summary_.tests[:HANDOUT_TESTS],
-                           more_tests=max(0, len(summary_.tests) - HANDOUT_TESTS),
-                           lifestyle=summary_.lifestyle[:HANDOUT_LIFESTYLE],
-                           more_lifestyle=max(0, len(summary_.lifestyle) - HANDOUT_LIFESTYLE),
-                           summary_url=url_for("share.summary", token=token, _external=True),
+                           tests=tests, more_tests=len(summary_.tests) - len(tests),
+                           lifestyle=lifestyle, more_lifestyle=len(summary_.lifestyle) - len(lifestyle),
+                           summary_path=url_for("share.summary", token=token),
+                           qr_path=url_for("share.qr", token=token),
                            expires=long_datetime(shared.expires_at))
 
 
