@@ -1,0 +1,405 @@
+"""Share links: token strength and hashing, expiry and revoke, read-only pages, headers, QR code, the person's page."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import xml.etree.ElementTree as ET
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+import segno
+from sqlalchemy import inspect, select, text
+
+from assistant import db
+from assistant.errors import Gone, NotFound
+from assistant.models import Share
+from assistant.sharing import Sharing, token_hash
+
+from .conftest import WIDESPREAD_PAIN
+
+TOKEN = re.compile(r"/s/([A-Za-z0-9_-]+)")
+START = datetime(2026, 3, 1, 9, 0, 0)
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime = START) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(app) -> Clock:
+    app.config["CLOCK"] = clock = Clock()
+    return clock
+
+
+@pytest.fixture
+def finished(talk):
+    return talk().through(WIDESPREAD_PAIN)
+
+
+def share(client, conversation_id: str, **body) -> dict:
+    response = client.post(f"/api/v1/conversations/{conversation_id}/shares", json=body)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def token_of(url: str) -> str:
+    return TOKEN.search(url).group(1)
+
+
+def path_of(url: str) -> str:
+    return "/s/" + token_of(url)
+
+
+def every_stored_value(app) -> list[str]:
+    """Every value in every table of the database, as text."""
+    engine = app.extensions["db_engine"]
+    values = []
+    with engine.connect() as connection:
+        for table in inspect(engine).get_table_names():
+            for row in connection.execute(text(f'SELECT * FROM "{table}"')):
+                values.extend(str(v) for v in row)
+    return values
+
+
+SHARE_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+
+
+def assert_share_headers(response) -> None:
+    for name, value in SHARE_HEADERS.items():
+        assert response.headers.get(name) == value, (name, response.headers.get(name), response.request.path)
+    assert "noindex" in response.headers.get("X-Robots-Tag", "")
+
+
+# --- tokens -----------------------------------------------------------------------------------------------------------
+
+def test_tokens_are_long_random_and_only_their_hash_is_stored(app, client, finished):
+    links = [share(client, finished.id) for _ in range(5)]
+    tokens = [token_of(link["url"]) for link in links]
+    assert len(set(tokens)) == 5
+    for token in tokens:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        assert len(raw) * 8 >= 128, "a token carries at least 128 bits"
+        assert finished.id not in token and token not in finished.id
+
+    stored = every_stored_value(app)
+    for token in tokens:
+        assert not any(token in value for value in stored), "a token was found in clear in the database"
+    with app.app_context():
+        hashes = set(db.session().scalars(select(Share.token_hash)))
+    assert hashes == {hashlib.sha256(t.encode()).hexdigest() for t in tokens}
+
+
+def test_sqlite_file_never_holds_a_token(tmp_path):
+    from assistant.db import upgrade
+
+    from .conftest import Talk, make_app
+    path = tmp_path / "scan.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    app = make_app(f"sqlite:///{path}")
+    client = app.test_client()
+    conversation = Talk(client).through(WIDESPREAD_PAIN)
+    tokens = [token_of(share(client, conversation.id)["url"]) for _ in range(3)]
+    app.extensions["db_engine"].dispose()
+    raw = b"".join(p.read_bytes() for p in Path(tmp_path).glob("scan.sqlite3*"))
+    assert conversation.id.encode() in raw  # the scan does see what is stored
+    for token in tokens:
+        assert token.encode() not in raw
+        assert token_hash(token).encode() in raw
+
+
+def test_domain_expiry_and_revoke_with_injected_clock(app, finished):
+    clock = Clock()
+    with app.app_context():
+        sharing = Sharing(db.session(), now=clock)
+        link = sharing.create(finished.id, expires_in_days=2)
+        assert link.expires_at == START + timedelta(days=2)
+        clock.advance(days=2, seconds=-1)
+        assert sharing.resolve(link.token).conversation.id == finished.id
+        clock.advance(seconds=1)
+        with pytest.raises(Gone) as expired:
+            sharing.resolve(link.token)
+        assert expired.value.extra == {"reason": "expired"}
+        other = sharing.create(finished.id, expires_in_days=30)
+        assert sharing.revoke_all(finished.id) == 2  # the expired one is switched off too
+        with pytest.raises(Gone) as revoked:
+            sharing.resolve(other.token)
+        assert revoked.value.extra == {"reason": "revoked"}
+        with pytest.raises(NotFound):
+            sharing.resolve("x" * 43)
+
+
+# --- the API ------------------------------------------------------------------------------------------------------------
+
+def test_create_defaults_to_seven_days_and_returns_the_contract_shape(client, clock, finished):
+    response = client.post(f"/api/v1/conversations/{finished.id}/shares", json={})
+    assert response.status_code == 201
+    body = response.get_json()
+    assert {"url", "expires_at", "qr_svg_url"} <= set(body)
+    assert body["expires_at"] == "2026-03-08T09:00:00Z"
+    assert body["url"].startswith("http") and body["qr_svg_url"] == body["url"] + "/qr.svg"
+    assert response.headers["Location"] == body["url"]
+    assert response.headers["Cache-Control"] == "no-store"
+    assert share(client, finished.id, expires_in_days=30)["expires_at"] == "2026-03-31T09:00:00Z"
+    assert client.post(f"/api/v1/conversations/{finished.id}/shares").status_code == 201  # no body: defaults
+
+
+@pytest.mark.parametrize("days", [0, 31, -1, "7", 7.5, None, True])
+def test_expiry_outside_one_to_thirty_days_is_422(client, finished, days):
+    response = client.post(f"/api/v1/conversations/{finished.id}/shares", json={"expires_in_days": days})
+    assert response.status_code == 422
+    assert "expires_in_days" in response.get_json()["error"]["fields"]
+
+
+def test_share_api_errors(client, talk, finished):
+    url = f"/api/v1/conversations/{finished.id}/shares"
+    assert client.post(url, data="days=3", content_type="application/x-www-form-urlencoded").status_code == 415
+    assert client.post(url, data="{nope", content_type="application/json").status_code == 400
+    assert client.post(url, json=[1]).status_code == 400
+    assert client.post("/api/v1/conversations/nope/shares", json={}).status_code == 404
+    assert client.delete("/api/v1/conversations/nope/shares").status_code == 404
+    unfinished = talk()
+    unfinished.answer("40_49")
+    response = client.post(f"/api/v1/conversations/{unfinished.id}/shares", json={})
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "not_finished"
+
+
+# --- expiry and revoke over HTTP --------------------------------------------------------------------------------------
+
+def test_expired_link_is_a_friendly_410(client, clock, finished):
+    link = share(client, finished.id, expires_in_days=1)
+    page = path_of(link["url"])
+    clock.advance(hours=23, minutes=59)
+    for suffix in ("", "/handout", "/fhir", "/qr.svg"):
+        assert client.get(page + suffix).status_code == 200, suffix
+    clock.advance(minutes=1)
+    response = client.get(page)
+    assert response.status_code == 410
+    html = response.get_data(as_text=True)
+    assert "no longer available" in html and "expired" in html
+    assert_share_headers(response)
+    assert client.get(page + "/handout").status_code == 410
+    assert client.get(page + "/qr.svg").status_code == 410
+    fhir = client.get(page + "/fhir")
+    assert fhir.status_code == 410
+    assert fhir.get_json()["error"] == {"code": "gone", "message": "This link has expired.", "fields": {},
+                                        "reason": "expired"}
+
+
+def test_stop_sharing_revokes_every_link_of_that_conversation_only(client, clock, talk, finished):
+    first, second = share(client, finished.id), share(client, finished.id)
+    someone_else = talk().through(WIDESPREAD_PAIN)
+    theirs = share(client, someone_else.id)
+    assert client.delete(f"/api/v1/conversations/{finished.id}/shares").status_code == 204
+    for link in (first, second):
+        response = client.get(path_of(link["url"]))
+        assert response.status_code == 410
+        assert "switched off" in response.get_data(as_text=True)
+        assert client.get(path_of(link["url"]) + "/fhir").get_json()["error"]["reason"] == "revoked"
+    assert client.get(path_of(theirs["url"])).status_code == 200
+    again = share(client, finished.id)  # sharing can start again with a new link
+    assert client.get(path_of(again["url"])).status_code == 200
+    assert client.get(path_of(first["url"])).status_code == 410
+
+
+def test_deleting_the_conversation_kills_its_links(app, client, finished):
+    link = share(client, finished.id)
+    page = path_of(link["url"])
+    assert client.get(page).status_code == 200
+    assert client.delete(f"/api/v1/conversations/{finished.id}").status_code == 204
+    for suffix in ("", "/handout", "/fhir", "/qr.svg"):
+        assert client.get(page + suffix).status_code in (404, 410), suffix
+    with app.app_context():
+        assert db.session().scalars(select(Share)).all() == []
+
+
+@pytest.mark.parametrize("token", ["abc", "x" * 43, "x" * 500, "%C3%A9t%C3%A9", "a.b"])
+def test_unknown_or_malformed_tokens_are_404_pages(client, token):
+    response = client.get(f"/s/{token}")
+    assert response.status_code == 404
+    assert "does not work" in response.get_data(as_text=True)
+    assert client.get(f"/s/{token}/fhir").get_json()["error"]["code"] == "not_found"
+
+
+# --- what a shared page shows --------------------------------------------------------------------------------------
+
+EDITING = re.compile(r"<(form|input|textarea|select)\b|formaction|contenteditable|/rewind|/answers|method=",
+                     re.IGNORECASE)
+
+
+def test_shared_pages_are_read_only_and_never_show_the_conversation_id(client, finished):
+    link = share(client, finished.id)
+    page = path_of(link["url"])
+    for suffix in ("", "/handout", "/fhir", "/qr.svg"):
+        response = client.get(page + suffix)
+        assert response.status_code == 200
+        body = response.get_data(as_text=True)
+        assert finished.id not in body, f"{suffix or 'summary'} shows the conversation id"
+        assert_share_headers(response)
+    for suffix in ("", "/handout"):
+        html = client.get(page + suffix).get_data(as_text=True)
+        assert not EDITING.search(html), EDITING.search(html)
+        buttons = re.findall(r"<button[^>]*>", html)
+        assert all('type="button"' in b for b in buttons)  # only the print button, which submits nothing
+        # no referrer ever leaves the page, even though base.html sets a default in a meta tag
+        assert re.findall(r'<meta name="referrer" content="([^"]+)"', html)[-1] == "no-referrer"
+    assert client.post(page).status_code in (400, 405)  # nothing to post to
+
+
+def test_summary_and_handout_say_what_was_answered_in_words(app, client, finished):
+    link = share(client, finished.id)
+    flow = app.extensions["engines"].get("muscle-pain").flow
+    result = finished.result()
+    summary = client.get(path_of(link["url"])).get_data(as_text=True)
+    handout = client.get(path_of(link["url"]) + "/handout").get_data(as_text=True)
+    import html as html_lib
+    summary, handout = html_lib.unescape(summary), html_lib.unescape(handout)
+    for question_id, value in WIDESPREAD_PAIN.items():
+        for v in [value] if isinstance(value, str) else value:
+            label = flow.question(question_id).label(v)
+            if v != "none":
+                assert label.lower() in summary.lower(), label
+                assert label.lower() in handout.lower(), label
+    top = result["conditions"][0]
+    for page in (summary, handout):
+        assert top["name"] in page
+        assert top["because"][0].rstrip(".") in page
+        assert "version 1" in page or "v1" in page
+    assert "Print / Save as PDF" in handout
+    assert 'src="/static/handout.js"' in handout
+    assert "Notes" in handout and "Tests they may ask about" in handout
+
+
+def test_emergency_stop_can_be_shared_and_says_so(client, talk):
+    stopped = talk().through({"age_band": "40_49", "red_flags": ["chest_pain"]})
+    assert stopped.conversation["status"] == "stopped_emergency"
+    link = share(client, stopped.id)
+    handout = client.get(path_of(link["url"]) + "/handout").get_data(as_text=True)
+    assert "Emergency" in handout and "Chest pain or pressure" in handout
+    assert "stopped at an emergency warning sign" in handout
+
+
+def test_a_rewound_conversation_shows_its_answers_without_a_result(client, finished):
+    link = share(client, finished.id)
+    client.post(f"/api/v1/conversations/{finished.id}/rewind", json={"question_id": "duration"})
+    page = client.get(path_of(link["url"])).get_data(as_text=True)
+    assert "no result yet" in page
+    assert client.get(path_of(link["url"]) + "/fhir").get_json()["status"] == "in-progress"
+
+
+# --- QR code --------------------------------------------------------------------------------------------------------
+
+def modules_from_svg(svg: bytes) -> tuple[int, list[list[bool]]]:
+    """Rebuild the module grid from segno's path (horizontal dark runs: M x y, h n, m dx dy), border included."""
+    root = ET.fromstring(svg)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    paths = root.findall(".//{http://www.w3.org/2000/svg}path")
+    background = [p for p in paths if p.get("fill")]
+    lines = [p for p in paths if p.get("stroke")]
+    assert len(lines) == 1
+    size = int(re.match(r"M0 0h(\d+)v", background[0].get("d")).group(1))
+    grid = [[False] * size for _ in range(size)]
+    x = y = 0.0
+    for op, a, b in re.findall(r"([Mmh])(-?[\d.]+)(?: (-?[\d.]+))?", lines[0].get("d")):
+        if op == "M":
+            x, y = float(a), float(b)
+        elif op == "m":
+            x, y = x + float(a), y + float(b)
+        else:
+            for i in range(int(float(a))):
+                grid[int(y)][int(x) + i] = True
+            x += float(a)
+    return size, grid
+
+
+def finder_at(grid: list[list[bool]], top: int, left: int) -> bool:
+    """A 7x7 finder pattern: dark ring, light ring, dark 3x3 centre."""
+    for r in range(7):
+        for c in range(7):
+            ring = max(abs(r - 3), abs(c - 3))
+            if grid[top + r][left + c] != (ring != 2):
+                return False
+    return True
+
+
+def test_qr_code_is_an_svg_of_exactly_the_share_link(client, finished):
+    link = share(client, finished.id)
+    response = client.get(path_of(link["qr_svg_url"]) + "/qr.svg")
+    assert response.status_code == 200
+    assert response.mimetype == "image/svg+xml"
+    svg = response.data
+    assert b"<script" not in svg and b"style=" not in svg
+    size, grid = modules_from_svg(svg)
+    border = 4
+    symbol = size - 2 * border
+    assert (symbol - 17) % 4 == 0, "a QR symbol is 21, 25, 29, ... modules wide"
+    for top, left in ((0, 0), (0, symbol - 7), (symbol - 7, 0)):
+        assert finder_at(grid, border + top, border + left), (top, left)
+    assert not any(grid[0]) and not any(row[0] for row in grid), "a quiet zone surrounds the code"
+    expected = segno.make(link["url"], error="m", micro=False)
+    inner = [row[border:size - border] for row in grid[border:size - border]]
+    assert inner == [[bool(m) for m in row] for row in expected.matrix], "the code encodes another text"
+
+
+# --- the person's page: /share ----------------------------------------------------------------------------------------
+
+@pytest.fixture
+def csrf_app(database_url):
+    from .conftest import make_app
+    app = make_app(database_url, WTF_CSRF_ENABLED=True)
+    app.config["CLOCK"] = Clock()
+    yield app
+    app.extensions["db_engine"].dispose()
+
+
+def csrf_token(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def test_share_page_makes_shows_and_stops_links(csrf_app):
+    from .conftest import Talk
+    client = csrf_app.test_client()
+    assert client.get("/share").status_code == 404  # no conversation on this device
+    conversation = Talk(client)
+    conversation.answer("40_49")
+    client.set_cookie("conversation", conversation.id)
+    assert "Answer the last questions first" in client.get("/share").get_data(as_text=True)
+    conversation.through(WIDESPREAD_PAIN)
+
+    page = client.get("/share")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and conversation.id not in html
+    assert_share_headers(page)
+    assert re.search(r'<option value="7" selected>', html)
+    assert [int(v) for v in re.findall(r'<option value="(\d+)"', html)] == list(range(1, 31))
+    assert client.post("/share", data={"action": "create", "expires_in_days": "3"}).status_code == 400  # no CSRF
+
+    token = csrf_token(html)
+    created = client.post("/share", data={"csrf_token": token, "action": "create", "expires_in_days": "3"})
+    assert created.status_code == 303
+    html = client.get("/share").get_data(as_text=True)
+    link_token = token_of(html)
+    assert conversation.id not in html
+    assert f'<img src="/s/{link_token}/qr.svg"' in html
+    assert "4 March 2026" in html  # 3 days after the test clock's 1 March
+    assert client.get(f"/s/{link_token}").status_code == 200
+    assert client.post("/share", data={"csrf_token": token, "action": "create", "expires_in_days": "31"}
+                       ).status_code == 422
+    assert client.post("/share", data={"csrf_token": token, "action": "delete-everything"}).status_code == 422
+
+    stopped = client.post("/share", data={"csrf_token": token, "action": "stop"})
+    assert stopped.status_code == 303
+    html = client.get("/share").get_data(as_text=True)
+    assert "Sharing stopped" in html and link_token not in html
+    assert client.get(f"/s/{link_token}").status_code == 410
