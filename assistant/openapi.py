@@ -153,17 +153,26 @@ def ok(description: str, schema: Any, media: tuple[str, ...] = (JSON,), **extra:
 PAGE = {"type": "string", "description": "An HTML page."}
 LOCATION = {"Location": {"description": "The new conversation's URL.", "required": True,
                          "schema": {"type": "string"}}}
-# Hand the id of a new conversation on to the requests that use it (for clients, docs and stateful testing).
-CONVERSATION_LINKS = {
-    name: {"operationId": operation, "parameters": {"conversation_id": "$response.body#/id"}, "description": text}
-    for name, operation, text in [
-        ("GetConversation", "getConversation", "Read the conversation again."),
-        ("Answer", "answer", "Answer its current question."),
-        ("Rewind", "rewind", "Go back to a question already answered."),
-        ("GetResult", "getResult", "Its result once it has ended."),
-        ("CreateShare", "createShare", "Share its summary once it has ended."),
-        ("DeleteConversation", "deleteConversation", "Forget it."),
-    ]}
+# How a client goes on from a conversation it was given (also what stateful testing follows).
+_ID = {"conversation_id": "$response.body#/id"}
+_LINKS = {
+    "AnswerFirstOption": {"operationId": "answer", "parameters": _ID,
+                          "requestBody": {"question_id": "$response.body#/question/id",
+                                          "value": "$response.body#/question/options/0/value",
+                                          "step": "$response.body#/step"},
+                          "description": "Answer the current question (here with its first option)."},
+    "GetConversation": {"operationId": "getConversation", "parameters": _ID, "description": "Read it again."},
+    "RewindHere": {"operationId": "rewind", "parameters": _ID,
+                   "requestBody": {"question_id": "$response.body#/question/id"},
+                   "description": "Go back to a question already answered (here: the current one)."},
+    "GetResult": {"operationId": "getResult", "parameters": _ID, "description": "Its result once it has ended."},
+    "CreateShare": {"operationId": "createShare", "parameters": _ID,
+                    "description": "Share its summary once it has ended."},
+    "RevokeShares": {"operationId": "revokeShares", "parameters": _ID, "description": "Stop every share link."},
+    "DeleteConversation": {"operationId": "deleteConversation", "parameters": _ID, "description": "Forget it."},
+}
+CONVERSATION_LINKS = {name: link for name, link in _LINKS.items() if name != "RewindHere"}
+TURN_LINKS = _LINKS
 
 
 # --- the operations ------------------------------------------------------------------------------------------------
@@ -220,7 +229,7 @@ def operations() -> list[tuple[str, dict[str, Any]]]:
                            "carrying the current conversation; an identical retry of the previous answer returns 200 "
                            "with the same state (idempotent). Of two concurrent answers exactly one is applied.",
             "requestBody": json_body(schemas.AnswerRequest, "The question, its value(s) and the step answered."),
-            "responses": {"200": ok("The conversation after the answer.", schemas.ConversationOut),
+            "responses": {"200": ok("The conversation after the answer.", schemas.ConversationOut, links=TURN_LINKS),
                           **errors(400, 404, 409, 413, 415, 422, 503)},
         }}),
         (conversation + "/rewind", {"post": {
@@ -228,7 +237,8 @@ def operations() -> list[tuple[str, dict[str, Any]]]:
             "summary": "Go back to a question already answered",
             "description": "Later answers are kept as suggestions; the flow resumes from that question.",
             "requestBody": json_body(schemas.RewindRequest, "The question to go back to."),
-            "responses": {"200": ok("The conversation, now at that question.", schemas.ConversationOut),
+            "responses": {"200": ok("The conversation, now at that question.", schemas.ConversationOut,
+                                    links=TURN_LINKS),
                           **errors(400, 404, 409, 413, 415, 422, 503)},
         }}),
         (conversation + "/result", {"get": {
