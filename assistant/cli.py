@@ -1,4 +1,4 @@
-"""`flask flows check` and `flask flows diagram`."""
+"""`flask flows check`, `flask flows diagram` and `flask purge` (retention.py)."""
 from __future__ import annotations
 
 import sys
@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 
 from .engine import ENDS, FlowEngine
 from .flows import Flow, FlowError, load_flows
+from .retention import purge_command
 
 flows_cli = AppGroup("flows", help="Check and draw the conversation flows.")
 
@@ -128,3 +129,4 @@ def diagram_command(flow_id: str, output: Path | None) -> None:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(flows_cli)
+    app.cli.add_command(purge_command)

@@ -1,0 +1,105 @@
+"""Retention: nothing is kept longer than RETENTION_DAYS (default 30). `flask purge` deletes what is older.
+
+A conversation is old when it has not changed for RETENTION_DAYS (its `updated_at`); it goes with its answers, its
+result and all its share links. A share link is also deleted on its own once it was created, or has expired, more
+than RETENTION_DAYS ago, even when its conversation is still in use. Run `flask purge` daily (a cron job or the
+platform's scheduler); it is safe to run at any time and from several machines at once.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from . import db
+from .models import Answer, Conversation, Share, utcnow
+
+DEFAULT_RETENTION_DAYS = 30
+BATCH = 500  # conversations per transaction: short locks, bounded memory
+
+
+@dataclass(frozen=True)
+class Purged:
+    conversations: int = 0
+    answers: int = 0
+    shares: int = 0
+
+    def __add__(self, other: "Purged") -> "Purged":
+        return Purged(self.conversations + other.conversations, self.answers + other.answers,
+                      self.shares + other.shares)
+
+
+def retention_days(app: Flask) -> int:
+    """RETENTION_DAYS from the app's config, else the environment, else 30; always a whole number ≥ 1."""
+    value = app.config.get("RETENTION_DAYS", os.environ.get("RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
+    try:
+        days = int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"RETENTION_DAYS must be a whole number of days, not {value!r}") from None
+    if days < 1:
+        raise ValueError(f"RETENTION_DAYS must be at least 1, not {days}")
+    return days
+
+
+def cutoff_for(days: int, now: datetime | None = None) -> datetime:
+    return (now or utcnow()) - timedelta(days=days)
+
+
+def _purge_batch(session: Session, cutoff: datetime) -> Purged | None:
+    """Delete one batch of old conversations with everything they own; None when there are none left."""
+    query = select(Conversation.id).where(Conversation.updated_at < cutoff).order_by(Conversation.id).limit(BATCH)
+    if session.get_bind().dialect.name == "postgresql":
+        # Lock the rows so a turn arriving now waits and then finds the conversation gone (a clean 404), and skip
+        # rows another purge already holds.
+        query = query.with_for_update(skip_locked=True)
+    ids = list(session.scalars(query))
+    if not ids:
+        session.rollback()
+        return None
+    shares = session.execute(delete(Share).where(Share.conversation_id.in_(ids))).rowcount
+    answers = session.execute(delete(Answer).where(Answer.conversation_id.in_(ids))).rowcount
+    # Checked again: a conversation answered since it was selected stays (SQLite has no row locks to rely on).
+    conversations = session.execute(
+        delete(Conversation).where(Conversation.id.in_(ids), Conversation.updated_at < cutoff)).rowcount
+    if conversations != len(ids):
+        session.rollback()  # someone came back to one of them in the meantime: leave this batch whole, retry
+        return Purged()
+    session.commit()
+    return Purged(conversations, answers, shares)
+
+
+def purge(session: Session, days: int, now: datetime | None = None) -> Purged:
+    """Delete conversations (with answers, results, links) untouched for `days`, and links older than that."""
+    cutoff = cutoff_for(days, now)
+    total, retries = Purged(), 0
+    while (batch := _purge_batch(session, cutoff)) is not None:
+        if batch == Purged():
+            retries += 1
+            if retries > 3:
+                break
+        total += batch
+    old_links = session.execute(delete(Share).where(or_(Share.created_at < cutoff, Share.expires_at < cutoff)))
+    session.commit()
+    return total + Purged(shares=old_links.rowcount)
+
+
+@click.command("purge")
+@click.option("--days", type=click.IntRange(min=1), default=None,
+              help="Delete what is older than this many days (default: RETENTION_DAYS, 30 unless set).")
+@with_appcontext
+def purge_command(days: int | None) -> None:
+    """Delete conversations, answers and share links older than the retention period."""
+    try:
+        days = days or retention_days(current_app)
+    except ValueError as err:
+        raise click.ClickException(str(err)) from None
+    purged = purge(db.session(), days)
+    # Counts only: nothing about the people or their answers.
+    click.echo(f"Purged {purged.conversations} conversation(s), {purged.answers} answer(s) and "
+               f"{purged.shares} share link(s) older than {days} day(s).")
