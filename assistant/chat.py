@@ -1,11 +1,306 @@
-"""The phone chat: server-rendered pages that work without JavaScript (form POST -> redirect -> next question)."""
+"""The phone chat: server-rendered pages that work without JavaScript (form POST -> redirect -> next question).
+
+The conversation id lives in an HttpOnly cookie named `conversation`, so a person can close the tab and carry on later
+on the same device. Every change goes through conversations.Service; static/chat.js enhances the same pages into a
+chat that talks to the JSON API.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+from werkzeug.wrappers import Response
+
+from . import db, security
+from .conversations import Service
+from .errors import ApiError, Conflict, Invalid, NotFound
+from .flows import EXCLUSIVE_VALUE
 
 bp = Blueprint("chat", __name__)
 
+COOKIE = "conversation"
+COOKIE_MAX_AGE = 30 * 24 * 3600  # conversations are kept 30 days
+DEFAULT_FLOW = "muscle-pain"
+BODY_MAP_QUESTIONS = frozenset({"pain_locations"})
+
+# Body map regions: (answer value, view, row in the 10-row figure grid, short visible label).
+BODY_MAP = (
+    ("jaw", "front", 1, "Jaw"), ("neck", "front", 2, "Neck"), ("shoulders", "front", 3, "Shoulders"),
+    ("chest_wall", "front", 4, "Chest"), ("upper_arms", "front", 5, "Upper arms"),
+    ("hands_wrists", "front", 6, "Hands"), ("hips", "front", 7, "Hips"), ("thighs", "front", 8, "Thighs"),
+    ("feet_ankles", "front", 10, "Feet"),
+    ("upper_back", "back", 4, "Upper back"), ("lower_back", "back", 6, "Lower back"), ("calves", "back", 9, "Calves"),
+)
+
+# Messages shown after a redirect: the query string carries only a key, never text.
+NOTICES = {
+    "empty": "Please choose at least one answer, or “None of these”.",
+    "none_mixed": "“None of these” can’t be combined with other answers. We kept your other choices — "
+                  "tap Done again, or untick them.",
+    "invalid": "That answer didn’t fit this question, so nothing changed. Please choose again.",
+    "moved": "That question had already been answered, so here is where you are now. Nothing was lost.",
+    "expired": "This page was open for a long time, so for your safety please try that again. "
+               "Your earlier answers are safe.",
+}
+LANDING_NOTICES = {
+    "deleted": "Your answers were deleted from this service.",
+    "gone": "We couldn’t find your earlier answers — they may have been deleted (we keep them for 30 days). "
+            "You can start again.",
+}
+
+
+def service() -> Service:
+    return Service(db.session(), current_app.extensions["engines"])
+
+
+def flow_id() -> str:
+    return current_app.config.get("CHAT_FLOW", DEFAULT_FLOW)
+
+
+# --- the cookie ----------------------------------------------------------------------------------------------------
+
+def remember(response: Response, conversation_id: str) -> Response:
+    response.set_cookie(COOKIE, conversation_id, max_age=COOKIE_MAX_AGE, path="/", httponly=True,
+                        samesite="Lax", secure=not security.is_development(current_app))
+    return response
+
+
+def forget(response: Response) -> Response:
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="Lax",
+                           secure=not security.is_development(current_app))
+    return response
+
+
+def current() -> dict[str, Any] | None:
+    """The conversation this device holds, or None (no cookie, or it no longer exists)."""
+    conversation_id = request.cookies.get(COOKIE, "")
+    if not conversation_id or len(conversation_id) > 100:
+        return None
+    try:
+        return service().get(conversation_id)
+    except NotFound:
+        return None
+
+
+def go(endpoint: str, **params: Any) -> Response:
+    query = urlencode([(k, v) for k, vs in params.items() if vs for v in (vs if isinstance(vs, list) else [vs])])
+    return redirect(url_for(endpoint) + (f"?{query}" if query else ""), code=303)
+
+
+def lost() -> Response:
+    return forget(go("chat.landing", notice="gone"))
+
+
+# --- presenting a conversation ---------------------------------------------------------------------------------------
+
+def label_of(question: dict[str, Any] | Any, value: str) -> str:
+    return next((o.label for o in question.options if o.value == value), value)
+
+
+def history(conversation: dict[str, Any]) -> list[dict[str, Any]]:
+    """The answered questions, in flow order, with their labels (for the chat bubbles and the edit buttons)."""
+    engine = current_app.extensions["engines"].get(conversation["flow"]["id"], conversation["flow"]["version"])
+    turns = []
+    for question_id, value in conversation["answers"].items():
+        question = engine.flow.question(question_id)
+        values = [value] if isinstance(value, str) else value
+        turns.append({"id": question_id, "text": question.text,
+                      "answer": ", ".join(label_of(question, v) for v in values)})
+    return turns
+
+
+def picked_values(question: dict[str, Any], picked: list[str] | None) -> list[str]:
+    """What to show as already chosen: the values in the URL after a no-JS toggle, else the earlier answer."""
+    allowed = [o["value"] for o in question["options"]]
+    if picked is None:
+        suggested = question.get("suggested")
+        picked = [] if suggested is None else [suggested] if isinstance(suggested, str) else list(suggested)
+    return [v for v in allowed if v in picked]
+
+
+def body_map(question: dict[str, Any], picked: list[str]) -> dict[str, Any]:
+    labels = {o["value"]: o["label"] for o in question["options"]}
+    regions = [{"value": v, "view": view, "row": row, "short": short, "label": labels[v], "pressed": v in picked}
+               for v, view, row, short in BODY_MAP if v in labels]
+    mapped = {r["value"] for r in regions}
+    extra = [{"value": v, "label": labels[v], "pressed": v in picked} for v in labels if v not in mapped]
+    front, back = [r for r in regions if r["view"] == "front"], [r for r in regions if r["view"] == "back"]
+    return {"front": front, "back": back, "extra": extra,
+            "picked": [r["label"] for r in front + back + extra if r["pressed"]]}
+
+
+def blank_map(conversation: dict[str, Any]) -> dict[str, Any] | None:
+    """The body map with nothing picked, for the chat script to use when the map question comes up."""
+    engine = current_app.extensions["engines"].get(conversation["flow"]["id"], conversation["flow"]["version"])
+    for question in engine.flow.questions:
+        if question.id in BODY_MAP_QUESTIONS:
+            return body_map({"options": [{"value": o.value, "label": o.label} for o in question.options]}, [])
+    return None
+
+
+def emergency_number() -> str:
+    """The number for the big call button, guessed from the browser's language region; 112 works on most mobiles."""
+    for language, _quality in request.accept_languages:
+        region = language.replace("_", "-").split("-")[1].upper() if "-" in language else ""
+        if region in ("GB", "IE"):
+            return "999"
+        if region in ("US", "CA"):
+            return "911"
+    return "112"
+
+
+def render_chat(conversation: dict[str, Any], picked: list[str] | None = None, notice: str | None = None):
+    question = conversation["question"]
+    chosen = picked_values(question, picked)
+    is_map = question["id"] in BODY_MAP_QUESTIONS
+    progress = conversation["progress"]
+    return render_template(
+        "chat.html", conversation=conversation, question=question, turns=history(conversation), chosen=chosen,
+        map=body_map(question, chosen) if is_map else None, notice=NOTICES.get(notice or ""),
+        progress={"number": progress["answered"] + 1, "total": max(progress["estimated_total"], 1)},
+        exclusive=EXCLUSIVE_VALUE, map_questions=sorted(BODY_MAP_QUESTIONS), blank_map=None if is_map else blank_map(conversation))
+
+
+def render_emergency(conversation: dict[str, Any]):
+    result = service().result(conversation["id"])
+    turns = history(conversation)
+    return render_template("emergency.html", conversation=conversation, result=result,
+                           number=emergency_number(), last=turns[-1] if turns else None)
+
+
+# --- pages ---------------------------------------------------------------------------------------------------------
 
 @bp.get("/")
 def landing():
-    return render_template("landing.html")
+    conversation = current()
+    response = current_app.make_response(render_template(
+        "landing.html", conversation=conversation, notice=LANDING_NOTICES.get(request.args.get("notice", ""))))
+    if conversation is None and request.cookies.get(COOKIE):
+        forget(response)
+    return response
+
+
+@bp.post("/start")
+def start():
+    """Start a new conversation; one this device held before is deleted (it says so beside the button)."""
+    old = current()
+    if old is not None:
+        service().delete(old["id"])
+    conversation = service().create(flow_id())
+    return remember(go("chat.conversation"), conversation["id"])
+
+
+@bp.get("/chat")
+def conversation():
+    conversation = current()
+    if conversation is None:
+        return lost() if request.cookies.get(COOKIE) else go("chat.landing")
+    if conversation["status"] == "finished":
+        return go("chat.result")
+    if conversation["status"] == "stopped_emergency":
+        return render_emergency(conversation)
+    picked = request.args.getlist("pick") if "pick" in request.args or "picked" in request.args else None
+    return render_chat(conversation, picked=picked, notice=request.args.get("notice"))
+
+
+def _step(raw: str | None) -> int | None:
+    try:
+        return int(raw) if raw is not None and len(raw) < 10 else None
+    except ValueError:
+        return None
+
+
+@bp.post("/chat/answer")
+def answer():
+    conversation = current()
+    if conversation is None:
+        return lost()
+    question = conversation["question"]
+    if question is None:
+        return go("chat.conversation")
+    question_id = request.form.get("question_id", "")
+    step = _step(request.form.get("step"))
+    values = request.form.getlist("value")
+    if question_id != question["id"] or step != conversation["step"]:
+        # an old tab or a double tap: do not guess, show where the conversation is now
+        return go("chat.conversation", notice="moved")
+
+    toggle = request.form.get("toggle")
+    if toggle is not None:  # body map without JavaScript: a region button toggles, the page comes back
+        picked = [v for v in values if v != toggle] if toggle in values else values + [toggle]
+        if toggle in picked:  # "None of these" stands alone
+            picked = [toggle] if toggle == EXCLUSIVE_VALUE else [v for v in picked if v != EXCLUSIVE_VALUE]
+        return go("chat.conversation", pick=picked, picked="1")
+
+    if question["type"] == "multi":
+        if not values:
+            return go("chat.conversation", notice="empty", picked="1")
+        if EXCLUSIVE_VALUE in values and len(values) > 1:
+            return go("chat.conversation", notice="none_mixed", picked="1",
+                      pick=[v for v in values if v != EXCLUSIVE_VALUE])
+        value: Any = values
+    else:
+        if len(values) != 1:
+            return go("chat.conversation", notice="invalid")
+        value = values[0]
+    try:
+        conversation = service().answer(conversation["id"], question_id, value, step)
+    except Conflict:
+        return go("chat.conversation", notice="moved")
+    except Invalid:
+        return go("chat.conversation", notice="invalid")
+    if conversation["status"] == "finished":
+        return go("chat.result")
+    return go("chat.conversation")
+
+
+@bp.post("/chat/rewind")
+def rewind():
+    conversation = current()
+    if conversation is None:
+        return lost()
+    try:
+        service().rewind(conversation["id"], request.form.get("question_id", ""))
+    except (Conflict, Invalid):
+        return go("chat.conversation", notice="invalid")
+    return go("chat.conversation")
+
+
+@bp.post("/chat/delete")
+def delete():
+    conversation = current()
+    if conversation is not None:
+        service().delete(conversation["id"])
+    return forget(go("chat.landing", notice="deleted"))
+
+
+@bp.get("/chat/result")
+def result():
+    conversation = current()
+    if conversation is None:
+        return lost() if request.cookies.get(COOKIE) else go("chat.landing")
+    if conversation["status"] == "stopped_emergency":
+        return go("chat.conversation")
+    if conversation["status"] != "finished":
+        return go("chat.conversation")
+    outcome = service().result(conversation["id"])
+    shown = outcome.get("shown_by_default") or len(outcome["conditions"])
+    return render_template("result.html", conversation=conversation, result=outcome, turns=history(conversation),
+                           shown=outcome["conditions"][:shown], more=outcome["conditions"][shown:],
+                           number=emergency_number())
+
+
+@bp.errorhandler(CSRFError)
+def csrf_failed(_err: CSRFError):
+    """A form without a valid token (an old tab, or a page from elsewhere): nothing changes, say so kindly."""
+    return render_template("error.html", status=400, title="Please try that again", message=NOTICES["expired"],
+                           back=url_for("chat.conversation") if request.cookies.get(COOKIE) else None), 400
+
+
+@bp.errorhandler(ApiError)
+def service_error(err: ApiError):
+    """Anything the service refuses on a page: a friendly page, never a 500; earlier answers are untouched."""
+    return render_template("error.html", status=err.status, title="Something needs your attention",
+                           message=err.message, back=url_for("chat.conversation")), err.status
