@@ -128,7 +128,8 @@ def body_map(question: dict[str, Any], picked: list[str]) -> dict[str, Any]:
     extra = [{"value": v, "label": labels[v], "pressed": v in picked} for v in labels if v not in mapped]
     front, back = [r for r in regions if r["view"] == "front"], [r for r in regions if r["view"] == "back"]
     return {"front": front, "back": back, "extra": extra,
-            "picked": [r["label"] for r in front + back + extra if r["pressed"]]}
+            "picked": [r["label"] for r in front + back + extra if r["pressed"]],
+            "values": [r["value"] for r in front + back + extra if r["pressed"]]}
 
 
 def blank_map(conversation: dict[str, Any]) -> dict[str, Any] | None:
