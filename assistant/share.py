@@ -40,6 +40,7 @@ SHARE_HEADERS = {
 FHIR_JSON = "application/fhir+json"
 
 # The handout, kept to one printed page: at most this many of each list, with "+N more" pointing to the summary.
+SUMMARY_SHOWN = 8       # conditions shown before "more" on the summary page (as on the result page)
 HANDOUT_CONDITIONS = 5
 HANDOUT_REASONS = 2
 HANDOUT_TESTS = 6
@@ -317,7 +318,7 @@ def summary(token: str):
                            links={"handout": url_for("share.handout", token=token),
                                   "fhir": url_for("share.fhir_response", token=token),
                                   "qr": url_for("share.qr", token=token)},
-                           long_date=long_date)
+                           shown=SUMMARY_SHOWN, long_date=long_date)
 
 
 @bp.get("/s/<token>/handout")
