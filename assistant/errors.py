@@ -60,7 +60,9 @@ def error_response(status: int, code: str, message: str, fields: dict[str, Any] 
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+    """The API, and any client that prefers JSON (application/json, or a +json type such as FHIR's)."""
+    best = request.accept_mimetypes.best or ""
+    return request.path.startswith("/api/") or best == "application/json" or best.endswith("+json")
 
 
 def _page(status: int, title: str, message: str) -> tuple[str, int]:
