@@ -60,9 +60,11 @@ def shot():
     """Save a screenshot under test-output/screenshots/ for a person to look at."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-    def save(page: Page, name: str, full_page: bool = False) -> Path:
+    def save(page: Page, name: str, full_page: bool = False, small: bool = False) -> Path:
         path = SCREENSHOTS / f"{name}.png"
         page.screenshot(path=str(path), full_page=full_page, animations="disabled")
+        if small:  # one pixel per CSS pixel: light enough for the README (docs/screenshots/)
+            page.screenshot(path=str(SCREENSHOTS / f"{name}-small.png"), animations="disabled", scale="css")
         return path
     return save
 

@@ -26,7 +26,9 @@ def test_whole_conversation_by_taps_reaches_a_result(page: Page, shot):
     expect(page.locator(".panel").first).to_have_class("panel u-soon")
     assert condition_names(page)[0].startswith("Polymyalgia")
     expect(page.get_by_role("link", name="Share with your doctor")).to_have_attribute("href", "/share")
-    shot(page, "04-result")
+    shot(page, "04-result", small=True)
+    page.locator("#conditions-title").evaluate("h => window.scrollTo(0, h.getBoundingClientRect().top + scrollY - 70)")
+    shot(page, "04-result-conditions", small=True)
     shot(page, "04-result-full", full_page=True)
 
 
@@ -45,7 +47,7 @@ def test_the_chat_stays_on_one_page_moves_focus_and_announces(page: Page, shot):
     # the answer buttons are in thumb reach: the last one ends inside the bottom of the screen
     box = page.locator("form#answer button[name=value]").last.bounding_box()
     assert box["y"] + box["height"] <= 844 and box["y"] > 844 / 2
-    shot(page, "03-conversation")
+    shot(page, "03-conversation", small=True)
 
 
 def test_whole_conversation_without_javascript(browser, browser_context_args, shot):
@@ -143,7 +145,7 @@ def test_body_map_by_tap_and_by_keyboard(page: Page, shot):
     assert page.evaluate("document.activeElement.value") == "hips"
     page.keyboard.press("Enter")
     expect(form.get_by_role("button", name="Hips", exact=True)).to_have_attribute("aria-pressed", "true")
-    shot(page, "06-body-map")
+    shot(page, "06-body-map", small=True)
     form.locator("button.done").tap()
     expect(page.locator("#log .bubble.me").last).to_have_text("Change your answer: Hands or wrists, Hips, Lower back✎")
 
