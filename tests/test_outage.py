@@ -1,0 +1,281 @@
+"""Storage outages: 503 with a clear JSON error or a friendly page, nothing half-written, and recovery by itself.
+
+- PostgreSQL is reached through a small TCP proxy that this test stops and starts, as a network cut or a database
+  restart would; the proxy can also cut the connection in the middle of a turn (after the step was moved on, before
+  the answer row is written), to show that a turn is one transaction.
+- SQLite is locked by another process holding a write transaction (a backup tool or a migration would): writes
+  cannot happen, so they answer 503 and change nothing, and they work again once the lock is gone.
+The app is never restarted or touched between outage and recovery.
+"""
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+from typing import Any
+
+import pytest
+from flask import Blueprint, current_app
+from sqlalchemy import create_engine, event, select
+from sqlalchemy.engine import make_url
+
+from assistant import db
+from assistant.conversations import Service
+from assistant.models import Answer, Conversation
+
+from .conftest import _empty_postgres, make_app
+
+TOKEN_SHAPED = "T" * 43
+
+
+# --- a TCP proxy we can pull the plug on --------------------------------------------------------------------------------
+
+class TcpProxy:
+    """Forwards 127.0.0.1:<port> to the database. stop() drops every connection and refuses new ones; start() listens
+    again on the same port; cut_when(b"...") drops the connection carrying those bytes before they arrive."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port = probe.getsockname()[1]
+        probe.close()
+        self.listener: socket.socket | None = None
+        self.sockets: set[socket.socket] = set()
+        self.lock = threading.Lock()
+        self.cut_pattern: bytes | None = None
+        self.cuts = 0
+
+    def start(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(32)
+        listener.settimeout(0.1)
+        self.listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def stop(self) -> None:
+        listener, self.listener = self.listener, None
+        if listener is not None:
+            listener.close()
+        with self.lock:
+            for sock in list(self.sockets):
+                self._close(sock)
+
+    def cut_when(self, pattern: bytes) -> None:
+        self.cut_pattern = pattern
+
+    def _close(self, sock: socket.socket) -> None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        sock.close()
+        self.sockets.discard(sock)
+
+    def _accept(self, listener: socket.socket) -> None:
+        while self.listener is listener:
+            try:
+                client, _ = listener.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            client.settimeout(None)
+            with self.lock:
+                self.sockets |= {client, upstream}
+            threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
+
+    def _pump(self, source: socket.socket, dest: socket.socket, inspect: bool) -> None:
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                if inspect and self.cut_pattern and self.cut_pattern in data:
+                    self.cut_pattern = None
+                    self.cuts += 1
+                    break  # the statement never reaches the server: the connection dies mid-transaction
+                dest.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with self.lock:
+                self._close(source)
+                self._close(dest)
+
+
+# --- a page that reads or writes, whatever the chat pages look like today -------------------------------------------
+
+def page_blueprint() -> Blueprint:
+    bp = Blueprint("outage_page", __name__)
+
+    @bp.get("/test-outage-page")
+    def page():
+        conversation = Service(db.session(), current_app.extensions["engines"]).create("muscle-pain")
+        return f"<p>started {len(conversation['id'])}</p>"
+
+    return bp
+
+
+def state(engine, conversation_id: str) -> dict[str, Any]:
+    """What the database really holds, read around the app."""
+    with engine.connect() as connection:
+        conversation = connection.execute(select(Conversation).where(Conversation.id == conversation_id)).one()
+        answers = connection.execute(select(Answer.question_id, Answer.step)
+                                     .where(Answer.conversation_id == conversation_id).order_by(Answer.id)).all()
+    return {"step": conversation.step, "state": conversation.state, "answers": [tuple(a) for a in answers]}
+
+
+def assert_unavailable_json(response) -> None:
+    assert response.status_code == 503
+    assert response.mimetype == "application/json"
+    error = response.get_json()["error"]
+    assert error["code"] == "unavailable"
+    assert "nothing was saved" in error["message"]
+    assert int(response.headers["Retry-After"]) > 0
+
+
+def assert_unavailable_page(response) -> None:
+    assert response.status_code == 503
+    assert "text/html" in response.content_type
+    text = response.get_data(as_text=True)
+    assert "right back" in text and "nothing was saved" in text
+    assert "Traceback" not in text and "OperationalError" not in text
+
+
+def answer(client, conversation: dict[str, Any], value: Any):
+    return client.post(f"/api/v1/conversations/{conversation['id']}/answers",
+                       json={"question_id": conversation["question"]["id"], "value": value,
+                             "step": conversation["step"]})
+
+
+# --- PostgreSQL through the proxy -------------------------------------------------------------------------------------
+
+@pytest.fixture
+def proxied(postgres_url):
+    _empty_postgres(postgres_url)
+    real = make_url(postgres_url)
+    proxy = TcpProxy((real.host or "127.0.0.1", real.port or 5432))
+    proxy.start()
+    # No TLS through the proxy, so it can see where a statement begins.
+    url = real.set(host="127.0.0.1", port=proxy.port, query={**real.query, "sslmode": "disable"})
+    app = make_app(url.render_as_string(hide_password=False))
+    app.register_blueprint(page_blueprint())
+    direct = create_engine(postgres_url)
+    yield app, proxy, direct
+    proxy.stop()
+    app.extensions["db_engine"].dispose()
+    direct.dispose()
+
+
+@pytest.mark.postgres
+def test_postgresql_down_is_503_json_and_page_and_recovers_by_itself(proxied):
+    app, proxy, direct = proxied
+    client = app.test_client()
+    conversation = client.post("/api/v1/conversations", json={}).get_json()
+    conversation = answer(client, conversation, "40_49").get_json()
+    before = state(direct, conversation["id"])
+
+    proxy.stop()  # the database is gone: open connections drop, new ones are refused
+    assert_unavailable_json(client.get(f"/api/v1/conversations/{conversation['id']}"))
+    assert_unavailable_json(answer(client, conversation, ["none"]))
+    assert_unavailable_json(client.post("/api/v1/conversations", json={}))
+    assert_unavailable_page(client.get("/test-outage-page"))
+    assert_unavailable_page(client.get(f"/s/{TOKEN_SHAPED}"))
+    fhir = client.get(f"/s/{TOKEN_SHAPED}/fhir", headers={"Accept": "application/fhir+json"})
+    assert fhir.status_code == 503 and fhir.get_json()["error"]["code"] == "unavailable"
+    assert state(direct, conversation["id"]) == before  # nothing was written
+
+    proxy.start()  # the database is back; the app is not restarted
+    again = client.get(f"/api/v1/conversations/{conversation['id']}")
+    assert again.status_code == 200 and again.get_json()["step"] == conversation["step"]
+    resumed = answer(client, conversation, ["none"])
+    assert resumed.status_code == 200, resumed.get_json()
+    assert client.get("/test-outage-page").status_code == 200
+    assert state(direct, conversation["id"])["step"] == before["step"] + 1
+
+
+@pytest.mark.postgres
+def test_a_turn_cut_in_the_middle_leaves_nothing_half_written(proxied):
+    app, proxy, direct = proxied
+    client = app.test_client()
+    conversation = client.post("/api/v1/conversations", json={}).get_json()
+    before = state(direct, conversation["id"])
+
+    proxy.cut_when(b"INSERT INTO answer")  # after the step moved on inside the transaction, before the answer row
+    assert_unavailable_json(answer(client, conversation, "40_49"))
+    assert proxy.cuts == 1
+    assert state(direct, conversation["id"]) == before  # neither the step nor the answer: the turn rolled back
+
+    retried = answer(client, conversation, "40_49")  # the phone retries the same answer: it applies once
+    assert retried.status_code == 200, retried.get_json()
+    after = state(direct, conversation["id"])
+    assert after["step"] == before["step"] + 1 and after["answers"] == [("age_band", 0)]
+    assert answer(client, conversation, "40_49").status_code == 200  # an identical retry stays idempotent
+    assert state(direct, conversation["id"]) == after
+
+
+# --- SQLite locked by another process ------------------------------------------------------------------------------
+
+LOCK_HOLDER = """
+import sqlite3, sys
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+sys.stdin.read()
+"""
+
+
+@pytest.fixture
+def sqlite_app(tmp_path):
+    path = tmp_path / "outage.sqlite3"
+    url = f"sqlite:///{path}"
+    db.upgrade(url)
+    app = make_app(url)
+    app.register_blueprint(page_blueprint())
+
+    @event.listens_for(app.extensions["db_engine"], "connect")
+    def _wait_less(dbapi_connection, _record):  # the default 5 s wait for a lock, shortened to keep the test quick
+        dbapi_connection.execute("PRAGMA busy_timeout=200")
+
+    yield app, path
+    app.extensions["db_engine"].dispose()
+
+
+def test_sqlite_locked_by_another_process_is_503_and_recovers(sqlite_app):
+    app, path = sqlite_app
+    client = app.test_client()
+    conversation = client.post("/api/v1/conversations", json={}).get_json()
+    direct = create_engine(f"sqlite:///{path}")
+    before = state(direct, conversation["id"])
+
+    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(path)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        assert_unavailable_json(answer(client, conversation, "40_49"))
+        assert_unavailable_json(client.post("/api/v1/conversations", json={}))
+        assert_unavailable_page(client.get("/test-outage-page"))
+        reading = client.get(f"/api/v1/conversations/{conversation['id']}")  # reads still work under WAL
+        assert reading.status_code == 200 and reading.get_json()["step"] == before["step"]
+    finally:
+        holder.stdin.close()
+        holder.wait(10)
+        holder.stdout.close()
+    assert state(direct, conversation["id"]) == before
+
+    resumed = answer(client, conversation, "40_49")
+    assert resumed.status_code == 200, resumed.get_json()
+    assert state(direct, conversation["id"])["answers"] == [("age_band", 0)]
+    assert client.get("/test-outage-page").status_code == 200
+    direct.dispose()
