@@ -102,3 +102,44 @@ def test_first_load_of_the_chat_page_is_small_and_stays_on_this_machine(browser,
     assert "/static/favicon.svg" in sizes  # served, so no 404 for the icon
     outside = [url for url in requests if urlsplit(url).hostname != "127.0.0.1"]
     assert not outside, f"requests left this machine: {outside}"
+
+
+OVERFLOW = """() => {
+  const wide = document.documentElement.scrollWidth > window.innerWidth + 1;
+  const clipped = [...document.querySelectorAll('main button, main a, main summary, main label, main p, main h1')]
+    .filter(el => el.offsetParent && el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflow !== 'visible')
+    .map(el => el.outerHTML.slice(0, 80));
+  const buttons = [...document.querySelectorAll('.regions button')].map(b => b.getBoundingClientRect());
+  const overlapping = buttons.some((a, i) => buttons.some((b, j) => i < j && a.left < b.right && b.left < a.right
+    && a.top < b.bottom && b.top < a.bottom));
+  return {wide, clipped, overlapping};
+}"""
+
+SMALL_TARGETS = """() => [...document.querySelectorAll(
+    'main button, main summary, main .btn, main label.chip span, footer summary, footer button')]
+  .filter(el => el.offsetParent)
+  .map(el => [el.textContent.trim().slice(0, 30), el.getBoundingClientRect()])
+  .filter(([_, r]) => r.height < 44 || r.width < 44)
+  .map(([name, r]) => `${name}: ${Math.round(r.width)}x${Math.round(r.height)}`)"""
+
+
+def test_text_at_200_percent_loses_nothing_and_targets_are_44px(page: Page, shot):
+    def check(name: str) -> None:
+        assert page.evaluate(SMALL_TARGETS) == [], name
+        page.evaluate("document.documentElement.style.fontSize = '200%'")  # as a person's larger text setting does
+        assert page.evaluate(OVERFLOW) == {"wide": False, "clipped": [], "overlapping": False}, name
+        shot(page, f"09-text-200-{name}")
+        page.evaluate("document.documentElement.style.fontSize = ''")
+
+    page.goto("/")
+    check("landing")
+    start(page)
+    check("question")
+    answer_through(page, SHOULDERS_AND_HIPS, until="red_flags")
+    check("chips")
+    answer_through(page, SHOULDERS_AND_HIPS, until="pain_locations")
+    check("body-map")
+    answer_through(page, SHOULDERS_AND_HIPS)
+    for details in page.locator("main details").all():
+        details.evaluate("d => d.open = true")
+    check("result")
