@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import SHOULDERS_AND_HIPS, answer_one, answer_through, condition_names, current_question, start, wait_moved_on
+from .conftest import SHOULDERS_AND_HIPS, answer_one, chip, answer_through, condition_names, current_question, start, wait_moved_on
 
 pytestmark = pytest.mark.browser
 
@@ -41,6 +41,16 @@ def test_the_chat_stays_on_one_page_moves_focus_and_announces(page: Page, shot):
     expect(page.locator("#announce")).to_contain_text("Question 2")
     expect(page.locator("#progress-n")).to_have_text("2")
     assert page.url == first_url  # no page load: answered over the JSON API
+    # "None of these" stands alone
+    chip(page, "fainting").tap()
+    chip(page, "none").tap()
+    expect(page.locator("form#answer input[value=fainting]")).not_to_be_checked()
+    chip(page, "dark_urine").tap()
+    expect(page.locator("form#answer input[value=none]")).not_to_be_checked()
+    chip(page, "dark_urine").tap()
+    page.locator("form#answer button.done").tap()  # nothing picked: a gentle reminder, nothing sent
+    expect(page.locator("#ask .alert")).to_contain_text("choose at least one")
+    expect(page.locator("#log .turn")).to_have_count(1)
     answer_one(page, ["none"])
     expect(page.locator("#log .turn")).to_have_count(2)
     expect(page.locator("#log .bubble.me").last).to_contain_text("None of these")
