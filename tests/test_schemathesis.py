@@ -6,6 +6,7 @@ then follows the document's links (start a conversation, answer, rewind, read th
 """
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
 from pathlib import Path
@@ -23,6 +24,7 @@ STATEFUL_EXAMPLES = 15
 STATEFUL_STEPS = 15
 
 _folder = Path(tempfile.mkdtemp(prefix="schemathesis-"))
+atexit.register(shutil.rmtree, _folder, True)  # also when the tests of this module are deselected
 _url = f"sqlite:///{_folder / 'schemathesis.sqlite3'}"
 upgrade(_url)
 DOCUMENT_APP = make_app(_url)
