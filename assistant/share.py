@@ -114,14 +114,15 @@ def long_datetime(moment: datetime) -> str:
 # --- what a shared conversation shows ----------------------------------------------------------------------------------
 
 # The handout's rows: a heading and the questions it gathers, each with an optional prefix when several share a row.
+# The order: complaint and timeline first (short answers, two to a line on the handout), then where and what.
 ROWS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("Main complaint", (("main_complaint", ""),)),
-    ("Where", (("pain_locations", ""), ("pain_sides", "sides"))),
-    ("Weakness", (("weakness_pattern", ""),)),
-    ("Feels like", (("pain_character", ""),)),
     ("Since", (("duration", ""),)),
     ("Onset", (("onset", ""),)),
     ("Morning stiffness", (("morning_stiffness", ""),)),
+    ("Where", (("pain_locations", ""), ("pain_sides", "sides"))),
+    ("Weakness", (("weakness_pattern", ""),)),
+    ("Feels like", (("pain_character", ""),)),
     ("Pattern", (("time_pattern", "worst"), ("exertion_response", "with activity"))),
     ("Triggers", (("triggers", ""),)),
     ("Associated", (("associated", ""),)),
@@ -224,16 +225,21 @@ def summarise(engine: FlowEngine, conversation: Conversation, answers: Answers,
         disclaimer=result.get("disclaimer") or flow.disclaimer, answered=len(answers))
 
 
-HANDOUT_SHORT_ROW = 38  # characters: rows this short sit two to a line on the handout
+HANDOUT_SHORT_ROW = 38  # characters: two neighbouring rows this short share a line on the handout
 
 
 def handout_rows(summary: Summary) -> list[dict[str, Any]]:
-    """Short rows first, two to a line, then the long ones across the page (keeps the handout to one page)."""
+    """The rows in order; two short neighbours share a line, any other row spans the page (keeps it to one page)."""
     rows = [{"title": r.title, "parts": r.parts, "wide": r.length > HANDOUT_SHORT_ROW} for r in summary.rows]
-    narrow = [r for r in rows if not r["wide"]]
-    if len(narrow) % 2:
-        narrow[-1]["wide"] = True
-    return narrow + [r for r in rows if r["wide"] and r not in narrow]
+    i = 0
+    while i < len(rows):
+        if not rows[i]["wide"]:
+            if i + 1 < len(rows) and not rows[i + 1]["wide"]:
+                i += 2
+                continue
+            rows[i]["wide"] = True
+        i += 1
+    return rows
 
 
 def _sentence(text: str) -> str:
