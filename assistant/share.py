@@ -23,7 +23,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from . import db, fhir
 from .conversations import Service, iso
 from .engine import FlowEngine
-from .errors import ApiError, Gone, NotFound, error_response
+from .errors import ApiError, Gone, NotFound, error_response, wants_json
 from .flows import EXCLUSIVE_VALUE, URGENCY_LEVELS, Answers, Flow
 from .models import Conversation, utcnow
 from .sharing import DEFAULT_DAYS, MAX_DAYS, MIN_DAYS, Clock, SharedConversation, Sharing
@@ -306,8 +306,8 @@ def shared_summary(token: str) -> tuple[SharedConversation, Summary]:
 
 @bp.errorhandler(ApiError)
 def unavailable(err: ApiError):
-    """Expired, revoked or unknown links: a friendly page (JSON for the FHIR export)."""
-    if request.endpoint == "share.fhir_response":
+    """Expired, revoked or unknown links: a friendly page (JSON for the FHIR export, or for a client asking JSON)."""
+    if request.endpoint == "share.fhir_response" or wants_json():
         return error_response(err.status, err.code, err.message, err.fields, **err.extra)
     if request.endpoint == "share.qr":
         return Response(err.message, status=err.status, mimetype="text/plain")

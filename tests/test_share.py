@@ -191,6 +191,8 @@ def test_expired_link_is_a_friendly_410(client, clock, finished):
     assert_share_headers(response)
     assert client.get(page + "/handout").status_code == 410
     assert client.get(page + "/qr.svg").status_code == 410
+    asked_json = client.get(page, headers={"Accept": "application/json"})
+    assert asked_json.status_code == 410 and asked_json.get_json()["error"]["reason"] == "expired"
     fhir = client.get(page + "/fhir")
     assert fhir.status_code == 410
     assert fhir.get_json()["error"] == {"code": "gone", "message": "This link has expired.", "fields": {},
