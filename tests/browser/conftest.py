@@ -138,7 +138,9 @@ def answer_through(page: Page, story: dict[str, Any], until: str | None = None, 
     """Tap through the conversation with the story's answers; stop at `until` (not answered) or at the end."""
     asked = []
     for _ in range(60):
+        page.wait_for_load_state()
         if page.locator("form#answer").count() == 0:
+            page.wait_for_load_state()
             return asked
         question_id, step, kind = current_question(page)
         if question_id == until:

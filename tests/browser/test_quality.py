@@ -125,6 +125,8 @@ SMALL_TARGETS = """() => [...document.querySelectorAll(
 
 def test_text_at_200_percent_loses_nothing_and_targets_are_44px(page: Page, shot):
     def check(name: str) -> None:
+        page.wait_for_load_state()
+        page.evaluate("Promise.all(document.getAnimations().map(a => a.finished))")
         assert page.evaluate(SMALL_TARGETS) == [], name
         page.evaluate("document.documentElement.style.fontSize = '200%'")  # as a person's larger text setting does
         assert page.evaluate(OVERFLOW) == {"wide": False, "clipped": [], "overlapping": False}, name
