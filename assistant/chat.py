@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
-from . import db, security
+from . import db, retention, security
 from .conversations import Service
 from .errors import ApiError, Conflict, Invalid, NotFound
 from .flows import EXCLUSIVE_VALUE
@@ -21,7 +21,6 @@ from .flows import EXCLUSIVE_VALUE
 bp = Blueprint("chat", __name__)
 
 COOKIE = "conversation"
-COOKIE_MAX_AGE = 30 * 24 * 3600  # conversations are kept 30 days
 DEFAULT_FLOW = "muscle-pain"
 BODY_MAP_QUESTIONS = frozenset({"pain_locations"})
 
@@ -46,7 +45,7 @@ NOTICES = {
 }
 LANDING_NOTICES = {
     "deleted": "Your answers were deleted from this service.",
-    "gone": "We couldn’t find your earlier answers — they may have been deleted (we keep them for 30 days). "
+    "gone": "We couldn’t find your earlier answers — they may have been deleted (we keep them for a limited time). "
             "You can start again.",
 }
 
@@ -61,8 +60,13 @@ def flow_id() -> str:
 
 # --- the cookie ----------------------------------------------------------------------------------------------------
 
+def keep_days() -> int:
+    """How long a conversation is kept after its last change (RETENTION_DAYS, 30 by default): the cookie lasts as long."""
+    return retention.retention_days(current_app)
+
+
 def remember(response: Response, conversation_id: str) -> Response:
-    response.set_cookie(COOKIE, conversation_id, max_age=COOKIE_MAX_AGE, path="/", httponly=True,
+    response.set_cookie(COOKIE, conversation_id, max_age=keep_days() * 24 * 3600, path="/", httponly=True,
                         samesite="Lax", secure=not security.is_development(current_app))
     return response
 
@@ -177,7 +181,8 @@ def render_emergency(conversation: dict[str, Any]):
 def landing():
     conversation = current()
     response = current_app.make_response(render_template(
-        "landing.html", conversation=conversation, notice=LANDING_NOTICES.get(request.args.get("notice", ""))))
+        "landing.html", conversation=conversation, notice=LANDING_NOTICES.get(request.args.get("notice", "")),
+        days=keep_days()))
     if conversation is None and request.cookies.get(COOKIE):
         forget(response)
     return response
@@ -252,9 +257,8 @@ def answer():
         return go("chat.conversation", notice="moved")
     except Invalid:
         return go("chat.conversation", notice="invalid")
-    if conversation["status"] == "finished":
-        return go("chat.result")
-    return go("chat.conversation")
+    target = "chat.result" if conversation["status"] == "finished" else "chat.conversation"
+    return remember(go(target), conversation["id"])
 
 
 @bp.post("/chat/rewind")
@@ -266,7 +270,7 @@ def rewind():
         service().rewind(conversation["id"], request.form.get("question_id", ""))
     except (Conflict, Invalid):
         return go("chat.conversation", notice="invalid")
-    return go("chat.conversation")
+    return remember(go("chat.conversation"), conversation["id"])
 
 
 @bp.post("/chat/delete")

@@ -440,3 +440,15 @@ def test_no_page_has_inline_script_or_style(chat, client):
         assert all('src="' in tag for tag in re.findall(r"<script[^>]*>", page))
         assert not re.search(r"\son[a-z]+=", page)
     assert '<script type="module" src="/static/chat.js"></script>' in pages[1]
+
+
+def test_the_landing_and_the_cookie_follow_the_retention_setting(database_url):
+    app = make_app(database_url, RETENTION_DAYS=7)
+    try:
+        client = app.test_client()
+        landing = client.get("/")
+        assert "kept for 7 days after your last answer" in text_of(landing.text)
+        response = client.post("/start", data={"csrf_token": csrf_of(landing.text)})
+        assert "Max-Age=604800" in response.headers["Set-Cookie"]
+    finally:
+        app.extensions["db_engine"].dispose()
