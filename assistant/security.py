@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from flask import Flask, Response, request
+from flask.json.provider import DefaultJSONProvider
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_talisman import Talisman
@@ -76,8 +77,19 @@ def _trusted_proxies(app: Flask) -> int:
         raise InsecureConfiguration(f"TRUSTED_PROXIES must be a whole number of proxies, not {value!r}") from None
 
 
+class SafeJSONProvider(DefaultJSONProvider):
+    """JSON nested deeper than Python's recursion limit is malformed input (a 400), not a crash (a 500)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+
+
 def init_app(app: Flask) -> None:
     check_secret_key(app)
+    app.json = SafeJSONProvider(app)
     development = is_development(app)
     proxies = _trusted_proxies(app)
     if proxies:  # behind N proxies (a platform router, a load balancer): trust exactly N X-Forwarded-* hops

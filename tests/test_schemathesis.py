@@ -19,7 +19,7 @@ from assistant.db import upgrade
 
 from .conftest import make_app
 
-MAX_EXAMPLES = 40          # per operation and database: the whole file stays well under a minute on 2 cores
+MAX_EXAMPLES = 30          # per operation and database: the whole file stays well under a minute on 2 cores
 STATEFUL_EXAMPLES = 15
 STATEFUL_STEPS = 15
 

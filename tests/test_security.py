@@ -295,6 +295,16 @@ def test_request_size_limit_is_413_json_for_the_api_and_a_page_for_forms(prod):
     assert form.status_code == 413 and "text/html" in form.content_type
 
 
+def test_absurdly_nested_json_is_a_400_not_a_crash(client):
+    nested = "[" * 30_000 + "]" * 30_000  # under the size limit, far over Python's recursion limit
+    conversation = client.post("/api/v1/conversations", json={}).get_json()
+    for path in ("/api/v1/assess", f"/api/v1/conversations/{conversation['id']}/answers",
+                 f"/api/v1/conversations/{conversation['id']}/shares"):
+        response = client.post(path, data=nested, content_type="application/json")
+        assert response.status_code == 400, path
+        assert response.get_json()["error"]["code"] == "malformed_json"
+
+
 def test_wrong_method_is_405_with_allow(client):
     response = client.put("/api/v1/assess", json={})
     assert response.status_code == 405
