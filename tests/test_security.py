@@ -379,3 +379,37 @@ def test_redact_keeps_ordinary_paths():
 def _limiter_back_to_default():
     yield
     limiter.enabled = False  # the next app's init sets it again; nothing counts between tests
+
+
+# --- data minimisation -----------------------------------------------------------------------------------------------
+
+def test_no_question_can_collect_free_text_or_identity(app):
+    """Questions are choices only: there is no field a name, a date of birth or an address could be typed into."""
+    for engine in app.extensions["engines"].latest():
+        for question in engine.flow.questions:
+            assert question.type in ("choice", "multi") and question.options, question.id
+            assert not re.search(r"name|email|phone|address|birth|postcode|zip", question.id), question.id
+
+
+def test_delete_my_answers_removes_everything_and_the_links_stop_working(app, client):
+    conversation = Talk(client).through(WIDESPREAD_PAIN)
+    link = client.post(f"/api/v1/conversations/{conversation.id}/shares", json={}).get_json()["url"]
+    token_path = "/" + link.split("/", 3)[3]
+    assert client.get(token_path).status_code == 200
+    assert client.delete(f"/api/v1/conversations/{conversation.id}").status_code == 204
+    from sqlalchemy import func, select
+    from assistant import db
+    from assistant.models import Answer, Conversation, Share
+    with app.app_context():
+        for model in (Conversation, Answer, Share):
+            assert db.session().scalar(select(func.count()).select_from(model)) == 0, model.__name__
+    assert client.get(token_path).status_code == 404
+    assert client.get(f"/api/v1/conversations/{conversation.id}/result").status_code == 404
+
+
+def test_rate_limiting_survives_redis_going_away(sqlite_url):
+    """With Redis unreachable the limits fall back to this process's memory; requests are still served."""
+    app = make_app(sqlite_url, REDIS_URL="redis://127.0.0.1:1/0", RATELIMIT_ENABLED=True)
+    response = app.test_client().post("/api/v1/conversations", json={})
+    assert response.status_code == 201
+    app.extensions["db_engine"].dispose()
