@@ -57,6 +57,11 @@ class FhirQuestionnaireResponse(Schema):
     item = fields.List(fields.Dict())
 
 
+# The share API's own request and response schemas (it returns more URLs than schemas.ShareOut names).
+SHARE_REQUEST = getattr(share_api, "CreateShareRequest", schemas.ShareRequest)
+SHARE_CREATED = getattr(share_api, "ShareCreated", schemas.ShareOut)
+
+
 # --- marshmallow -> JSON Schema for our own field ------------------------------------------------------------------
 
 def _answer_value(self, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
@@ -252,11 +257,11 @@ def operations() -> list[tuple[str, dict[str, Any]]]:
                 "operationId": "createShare", "tags": ["sharing"], "summary": "Create a read-only share link",
                 "description": "The token in the URL has at least 128 bits and is stored only as a hash. "
                                "Only a conversation that has ended can be shared (409 otherwise).",
-                "requestBody": {**json_body(share_api.CreateShareRequest,
+                "requestBody": {**json_body(SHARE_REQUEST,
                                             "How long the link works (1 to 30 days, default 7)."),
                                 "required": False},
                 "responses": {"201": ok("The link (also in `Location`), when it expires, and the URLs of its QR "
-                                        "code, handout and FHIR export.", share_api.ShareCreated,
+                                        "code, handout and FHIR export.", SHARE_CREATED,
                                         headers={"Location": {"description": "The share link.", "required": True,
                                                               "schema": {"type": "string"}}}),
                               **errors(400, 404, 409, 413, 415, 422, 503)},

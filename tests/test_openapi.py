@@ -183,6 +183,15 @@ def test_real_answers_match_the_document(client, document, talk):
     conversation.through(WIDESPREAD_PAIN)
     result = client.get(f"{base}/{conversation.id}/result")
     assert_matches(document, "get", f"{base}/{{conversation_id}}/result", result)
+    shared = client.post(f"{base}/{conversation.id}/shares", json={"expires_in_days": 3})
+    assert shared.status_code == 201
+    assert_matches(document, "post", f"{base}/{{conversation_id}}/shares", shared)
+    questionnaire = client.get("/api/v1/flows/muscle-pain/questionnaire")
+    assert questionnaire.mimetype in document["paths"]["/api/v1/flows/{flow_id}/questionnaire"]["get"][
+        "responses"]["200"]["content"]
+    assert not list(jsonschema_rs.Draft202012Validator(response_schema(
+        document, "get", "/api/v1/flows/{flow_id}/questionnaire", 200, questionnaire.mimetype)).iter_errors(
+        json.loads(questionnaire.data)))
     rewound = client.post(f"{base}/{conversation.id}/rewind", json={"question_id": "duration"})
     assert_matches(document, "post", f"{base}/{{conversation_id}}/rewind", rewound)
     assessed = client.post("/api/v1/assess", json={"answers": WIDESPREAD_PAIN})
