@@ -120,6 +120,9 @@ function start(main) {
   // Keep the answers in thumb reach: the whole question at the bottom of the screen when it fits, else its top.
   function place(heading) {
     heading.focus({ preventScroll: true });
+    requestAnimationFrame(() => {  // a tap's trailing events must not leave focus on the page body
+      if (document.activeElement === document.body) heading.focus({ preventScroll: true });
+    });
     const bar = $(".bar");
     const room = window.innerHeight - (bar ? bar.offsetHeight : 0);
     const box = ask.getBoundingClientRect();

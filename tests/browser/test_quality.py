@@ -57,13 +57,14 @@ def test_axe_finds_no_violations_on_any_page(page: Page, scheme: str, shot):
     assert pages == {name: [] for name in pages}, json.dumps(pages, indent=1)
 
 
-def test_axe_finds_no_violations_on_the_emergency_and_error_pages(page: Page):
+def test_axe_finds_no_violations_on_the_emergency_and_error_pages(page: Page, shot):
     start(page)
     answer_through(page, dict(SHOULDERS_AND_HIPS, red_flags=["breathing_difficulty"]))
     expect(page.get_by_role("link", name="Call 911 now")).to_be_visible()
     emergency = axe_violations(page, "emergency")
     page.goto("/no-such-page")
     missing = axe_violations(page, "error-404")
+    shot(page, "10-error-404")
     assert (emergency, missing) == ([], [])
 
 
