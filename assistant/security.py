@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 import os
 import re
+from functools import partial
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from flask.json.provider import DefaultJSONProvider
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -33,12 +34,14 @@ CSP = {
 }
 
 # Per client (remote address), on top of the default for every route. Endpoints that do not exist (yet) are skipped.
+# Generous enough for tools that run many clinical cases in a row (assess) or hold conversations by script;
+# tight enough that one client cannot flood the service.
 ROUTE_LIMITS = {
-    "api.assess": "60 per minute",
-    "api.create_conversation": "30 per minute",
-    "api.answer": "240 per minute",
-    "api.rewind": "120 per minute",
-    "api.delete_conversation": "30 per minute",
+    "api.assess": "100 per second",
+    "api.create_conversation": "600 per minute",
+    "api.answer": "1200 per minute",
+    "api.rewind": "600 per minute",
+    "api.delete_conversation": "120 per minute",
 }
 # Blueprints whose every route gets one limit per client: share links are bearer keys, so guessing is slowed too.
 BLUEPRINT_LIMITS = {
@@ -119,16 +122,27 @@ def init_app(app: Flask) -> None:
 
 def limit_routes(app: Flask) -> None:
     """Apply ROUTE_LIMITS and BLUEPRINT_LIMITS; call once every blueprint is registered."""
-    for endpoint, limit in ROUTE_LIMITS.items():
+    app.config.setdefault("ROUTE_LIMITS", dict(ROUTE_LIMITS))
+    for endpoint in ROUTE_LIMITS:
         view = app.view_functions.get(endpoint)
         if view is not None and not getattr(view, "_assistant_limited", False):
-            limited = limiter.limit(limit)(view)
+            limited = limiter.limit(_LIMIT_LOOKUPS[endpoint])(view)
             limited._assistant_limited = True  # type: ignore[attr-defined]
             app.view_functions[endpoint] = limited
     for name, limit in BLUEPRINT_LIMITS.items():
         blueprint = app.blueprints.get(name)
         if blueprint is not None:
             limiter.limit(limit)(blueprint)
+
+
+def _route_limit(endpoint: str) -> str:
+    """The limit in force for one endpoint: the app's ROUTE_LIMITS setting, else the default above."""
+    return current_app.config.get("ROUTE_LIMITS", {}).get(endpoint, ROUTE_LIMITS[endpoint])
+
+
+# One lookup per endpoint, made once: the limiter is shared by every app in the process and must see the same
+# callable each time, or it would count every registration separately.
+_LIMIT_LOOKUPS = {endpoint: partial(_route_limit, endpoint) for endpoint in ROUTE_LIMITS}
 
 
 def _no_store(response: Response) -> Response:

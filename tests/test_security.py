@@ -204,8 +204,21 @@ def test_the_json_api_cannot_be_posted_to_from_a_cross_site_form(client):
 
 # --- rate limits -----------------------------------------------------------------------------------------------------
 
+SMALL_LIMITS = {"api.assess": "60 per minute", "api.create_conversation": "30 per minute",
+                "api.answer": "240 per minute", "api.rewind": "120 per minute",
+                "api.delete_conversation": "30 per minute"}
+
+
 def rate_limited_app(url: str, **config) -> Flask:
+    config.setdefault("ROUTE_LIMITS", SMALL_LIMITS)
     return make_app(url, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://", **config)
+
+
+def test_default_limits_let_tools_run_many_cases():
+    from assistant.security import ROUTE_LIMITS
+    amount, _, unit = ROUTE_LIMITS["api.assess"].split()
+    per_minute = int(amount) * (60 if unit == "second" else 1)
+    assert per_minute >= 1000
 
 
 def exhaust(client, path: str, json_body, limit: int, **kwargs):
@@ -266,7 +279,8 @@ def test_rate_limits_are_shared_through_redis_between_processes(sqlite_url):
     if reason:
         pytest.skip(reason)
     prefix = f"assistant-test-{uuid.uuid4().hex}"
-    config = {"REDIS_URL": REDIS_URL, "RATELIMIT_ENABLED": True, "RATELIMIT_KEY_PREFIX": prefix}
+    config = {"REDIS_URL": REDIS_URL, "RATELIMIT_ENABLED": True, "RATELIMIT_KEY_PREFIX": prefix,
+              "ROUTE_LIMITS": SMALL_LIMITS}
     first = make_app(sqlite_url, **config)
     assert first.config["RATELIMIT_STORAGE_URI"] == REDIS_URL
     client = first.test_client()
