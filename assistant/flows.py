@@ -338,7 +338,7 @@ class RedFlagsFileSchema(Schema):
 
 # --- loading -------------------------------------------------------------------------------------------------------
 
-class _Loader(yaml.SafeLoader):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # the C parser when libyaml is there
     """YAML 1.1 reads 50_64 as the number 5064; our ids look like that, so only plain digits are integers."""
 
 
