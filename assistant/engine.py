@@ -3,6 +3,10 @@
 States are the question ids plus two ends. After each answer the single event `answer` fires; its transitions are
 tried in order: stop (an emergency red flag is now complete), then every later question whose enableWhen holds,
 then `finished`. A turn attaches a small model carrying the answers, fires, and always detaches it.
+
+Walking a whole path (to find which answers are on it) replays the same transitions without attaching a model at
+every step: each source state keeps its outgoing transitions in the machine's order, with the same tests, and the
+first whose tests hold is taken, exactly as the machine's `answer` event does.
 """
 from __future__ import annotations
 
@@ -26,12 +30,27 @@ class Turn:
         self.answers = answers
 
 
-def _holds(criteria: tuple[Criterion, ...]) -> Callable[[EventData], bool]:
-    return lambda event: all_hold(criteria, event.model.answers)
+class FlowMachine(Machine):
+    """A flat Machine whose models get no `is_<state>` helpers: a Turn never asks, and attaching stays cheap."""
+
+    def _add_model_to_state(self, state, model) -> None:  # transitions hook, called once per state on add_model
+        pass
 
 
-def _any_holds(groups: list[tuple[Criterion, ...]]) -> Callable[[EventData], bool]:
-    return lambda event: any(all_hold(g, event.model.answers) for g in groups)
+Test = Callable[[Answers], bool]
+
+
+def _holds(criteria: tuple[Criterion, ...]) -> Test:
+    return lambda answers: all_hold(criteria, answers)
+
+
+def _any_holds(groups: list[tuple[Criterion, ...]]) -> Test:
+    return lambda answers: any(all_hold(g, answers) for g in groups)
+
+
+def _on_model(test: Test) -> Callable[[EventData], bool]:
+    """The machine's condition for a test: the answers are those of the attached Turn."""
+    return lambda event: test(event.model.answers)
 
 
 @dataclass(frozen=True)
@@ -46,9 +65,13 @@ class FlowEngine:
         self.flow = flow
         self.stop_groups = self._stop_groups()
         self.transitions = self._transitions()
-        self.machine = Machine(model=None, states=[q.id for q in flow.questions] + list(ENDS),
-                               transitions=self.transitions, initial=flow.start,
-                               auto_transitions=False, send_event=True)
+        self.machine = FlowMachine(model=None, states=[q.id for q in flow.questions] + list(ENDS),
+                                   transitions=self.transitions, initial=flow.start,
+                                   auto_transitions=False, send_event=True)
+        # the same transitions, per source in the machine's order, as (destination, test or None) for walks
+        self._steps: dict[str, tuple[tuple[str, Test | None], ...]] = {}
+        for t, test in zip(self.transitions, self._tests):
+            self._steps[t["source"]] = self._steps.get(t["source"], ()) + ((t["dest"], test),)
 
     def _stop_groups(self) -> dict[str, list[tuple[Criterion, ...]]]:
         """Emergency red flags, filed under the last question they name: that is when they can first be decided."""
@@ -61,18 +84,24 @@ class FlowEngine:
 
     def _transitions(self) -> list[dict[str, Any]]:
         questions = self.flow.questions
-        result = []
+        result: list[dict[str, Any]] = []
+        tests: list[Test | None] = []
+
+        def add(source: str, dest: str, test: Test | None) -> None:
+            result.append({"trigger": EVENT, "source": source, "dest": dest,
+                           "conditions": [_on_model(test)] if test else []})
+            tests.append(test)
+
         for i, question in enumerate(questions):
             if question.id in self.stop_groups:
-                result.append({"trigger": EVENT, "source": question.id, "dest": STOPPED,
-                               "conditions": [_any_holds(self.stop_groups[question.id])]})
+                add(question.id, STOPPED, _any_holds(self.stop_groups[question.id]))
             for later in questions[i + 1:]:
-                result.append({"trigger": EVENT, "source": question.id, "dest": later.id,
-                               "conditions": [_holds(later.enable_when)] if later.enable_when else []})
+                add(question.id, later.id, _holds(later.enable_when) if later.enable_when else None)
                 if not later.enable_when:
                     break  # an unconditional question always comes next: nothing after it can be reached directly
             else:
-                result.append({"trigger": EVENT, "source": question.id, "dest": FINISHED})
+                add(question.id, FINISHED, None)
+        self._tests = tests
         return result
 
     def next_state(self, state: str, answers: Answers) -> str:
@@ -85,15 +114,23 @@ class FlowEngine:
         finally:
             self.machine.remove_model(turn)
 
+    def _follow(self, state: str, answers: Answers) -> str:
+        """next_state without attaching a model: the first transition from `state` whose test holds."""
+        for dest, test in self._steps[state]:
+            if test is None or test(answers):
+                return dest
+        return state  # as the machine: when no transition's conditions hold, the state does not change
+
     def walk(self, answers: Answers, until: str | None = None) -> Walk:
         """Follow the flow from the start with these answers; an unanswered question is passed over as absent.
 
         Stops at `until` (not included) when given, else at an end.
         """
         state, visited = self.flow.start, []
+        follow = self._follow
         while state not in ENDS and state != until:
             visited.append(state)
-            state = self.next_state(state, answers)
+            state = follow(state, answers)
         return Walk(tuple(visited), state)
 
     def path_answers(self, state: str, answers: Answers) -> Answers:
