@@ -6,9 +6,11 @@ Ranked by score, ties broken by the card's place in conditions.yaml, so the same
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass
+from typing import Callable
 
-from .flows import Answers, ConditionCard, Flow, Rule, all_hold
+from .flows import Answers, ConditionCard, Flow, Rule
 
 FULL_FIT_SCORE = 12.0
 PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)\}")
@@ -49,22 +51,50 @@ def fill(flow: Flow, text: str, rule: Rule, answers: Answers) -> str:
     return PLACEHOLDER.sub(quote, text)
 
 
-def score_card(flow: Flow, card: ConditionCard, answers: Answers) -> RankedCondition:
+Tests = tuple[tuple[Rule, tuple[Callable[[Answers], bool], ...]], ...]
+
+
+def _tests(card: ConditionCard) -> Tests:
+    """Each rule with the bound `holds` of its criteria: all must hold (the same test as flows.all_hold)."""
+    return tuple((rule, tuple(c.holds for c in rule.when)) for rule in card.rules)
+
+
+def _score(flow: Flow, card: ConditionCard, rules: Tests, answers: Answers) -> RankedCondition:
     score, because, against = 0.0, [], []
-    for rule in card.rules:
-        if not all_hold(rule.when, answers):
-            continue
-        score += rule.weight
-        if rule.weight > 0 and rule.because:
-            because.append(fill(flow, rule.because, rule, answers))
-        elif rule.weight < 0 and rule.doesnt_fit:
-            against.append(fill(flow, rule.doesnt_fit, rule, answers))
+    for rule, tests in rules:
+        for holds in tests:
+            if not holds(answers):
+                break
+        else:
+            score += rule.weight
+            if rule.weight > 0 and rule.because:
+                because.append(fill(flow, rule.because, rule, answers))
+            elif rule.weight < 0 and rule.doesnt_fit:
+                against.append(fill(flow, rule.doesnt_fit, rule, answers))
     fit = round(min(1.0, max(0.0, score / FULL_FIT_SCORE)), 2)
     return RankedCondition(card, round(score, 2), fit, tuple(because), tuple(against))
 
 
+def score_card(flow: Flow, card: ConditionCard, answers: Answers) -> RankedCondition:
+    return _score(flow, card, _tests(card), answers)
+
+
+# per loaded flow (by identity, dropped with it): every card's rule tests and its place in conditions.yaml
+_PREPARED: dict[int, tuple[tuple[tuple[ConditionCard, Tests], ...], dict[str, int]]] = {}
+
+
+def _prepared(flow: Flow) -> tuple[tuple[tuple[ConditionCard, Tests], ...], dict[str, int]]:
+    found = _PREPARED.get(id(flow))
+    if found is None:
+        found = (tuple((card, _tests(card)) for card in flow.conditions),
+                 {card.id: i for i, card in enumerate(flow.conditions)})
+        _PREPARED[id(flow)] = found
+        weakref.finalize(flow, _PREPARED.pop, id(flow), None)
+    return found
+
+
 def rank(flow: Flow, answers: Answers) -> list[RankedCondition]:
     """Conditions with some evidence for them (score > 0), most worth discussing first."""
-    scored = [score_card(flow, card, answers) for card in flow.conditions]
-    order = {card.id: i for i, card in enumerate(flow.conditions)}
+    cards, order = _prepared(flow)
+    scored = [_score(flow, card, rules, answers) for card, rules in cards]
     return sorted((r for r in scored if r.score > 0), key=lambda r: (-r.score, order[r.card.id]))
