@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 import secrets
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Row, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from . import results
 from .engine import ENDS, FINISHED, STOPPED, Engines, FlowEngine
@@ -31,6 +33,34 @@ def _stored_value(question: Question, values: tuple[str, ...]) -> str | list[str
     return values[0] if question.type == "choice" else list(values)
 
 
+@lru_cache(maxsize=4096)
+def _values(value_json: str) -> tuple[str, ...]:
+    """A stored answer as a tuple of values (answers repeat a lot, and the tuples are immutable: cache them)."""
+    return as_values(json.loads(value_json))
+
+
+# A turn's statements, built once: executed with parameters on the session's connection (same transaction), they
+# skip building and cache-keying a new statement and the ORM's bookkeeping on every request.
+_CONVERSATIONS, _ANSWERS = Conversation.__table__, Answer.__table__
+_LOAD = select(_CONVERSATIONS).where(_CONVERSATIONS.c.id == bindparam("b_id"))
+_ANSWER_ROWS = (select(_ANSWERS.c.question_id, _ANSWERS.c.value_json, _ANSWERS.c.step)
+                .where(_ANSWERS.c.conversation_id == bindparam("b_id")).order_by(_ANSWERS.c.id))
+_ADVANCE = (update(_CONVERSATIONS)
+            .where(_CONVERSATIONS.c.id == bindparam("b_id"), _CONVERSATIONS.c.step == bindparam("b_expected"))
+            .values(step=bindparam("b_step"), updated_at=bindparam("b_updated_at"), state=bindparam("b_state"),
+                    status=bindparam("b_status"), result_json=bindparam("b_result_json")))
+_ADD_ANSWER = insert(_ANSWERS)
+# An answer turn reads the conversation and its answers in one statement (one round trip). result_json, which a
+# turn only writes, is left out so that it is not repeated on every answer row.
+_TURN_COLUMNS = [c.name for c in _CONVERSATIONS.c if c.name != "result_json"]
+_LOAD_TURN = (select(*[_CONVERSATIONS.c[name] for name in _TURN_COLUMNS],
+                     _ANSWERS.c.question_id.label("answer_question_id"),
+                     _ANSWERS.c.value_json.label("answer_value_json"), _ANSWERS.c.step.label("answer_step"))
+              .select_from(_CONVERSATIONS.outerjoin(_ANSWERS, _ANSWERS.c.conversation_id == _CONVERSATIONS.c.id))
+              .where(_CONVERSATIONS.c.id == bindparam("b_id"))
+              .order_by(_ANSWERS.c.id))
+
+
 class Service:
     def __init__(self, db: Session, engines: Engines) -> None:
         self.db = db
@@ -39,10 +69,24 @@ class Service:
     # --- reading -----------------------------------------------------------------------------------------------
 
     def _load(self, conversation_id: str) -> Conversation:
-        conversation = self.db.get(Conversation, conversation_id) if conversation_id else None
-        if conversation is None:
+        """The conversation as a detached object: read here, changed only through _advance and delete."""
+        row = self.db.connection().execute(_LOAD, {"b_id": conversation_id}).first() if conversation_id else None
+        if row is None:
             raise NotFound("No conversation with that id. It may have been deleted or never existed.")
-        return conversation
+        return Conversation(**row._mapping)
+
+    def _load_turn(self, conversation_id: str) -> tuple[Conversation, Answers, Row | None]:
+        """_load and _latest_answers in one statement, for answer(): the conversation (without its result, which
+        an answer does not read), the latest answer to each question, and the last answer row."""
+        rows = self.db.connection().execute(_LOAD_TURN, {"b_id": conversation_id}).all() if conversation_id else []
+        if not rows:
+            raise NotFound("No conversation with that id. It may have been deleted or never existed.")
+        first = rows[0]._mapping
+        conversation = Conversation(**{name: first[name] for name in _TURN_COLUMNS})
+        if first["answer_question_id"] is None:
+            return conversation, {}, None
+        latest = {row.answer_question_id: _values(row.answer_value_json) for row in rows}
+        return conversation, latest, rows[-1]
 
     def engine_for(self, conversation: Conversation) -> FlowEngine:
         engine = self.engines.get(conversation.flow_id, conversation.flow_version)
@@ -50,10 +94,9 @@ class Service:
             raise NotFound(f"Flow {conversation.flow_id} version {conversation.flow_version} is no longer served.")
         return engine
 
-    def _latest_answers(self, conversation_id: str) -> tuple[Answers, Answer | None]:
-        rows = self.db.scalars(select(Answer).where(Answer.conversation_id == conversation_id)
-                               .order_by(Answer.id)).all()
-        latest = {row.question_id: as_values(json.loads(row.value_json)) for row in rows}
+    def _latest_answers(self, conversation_id: str) -> tuple[Answers, Row | None]:
+        rows = self.db.connection().execute(_ANSWER_ROWS, {"b_id": conversation_id}).all()
+        latest = {row.question_id: _values(row.value_json) for row in rows}
         return latest, (rows[-1] if rows else None)
 
     def view(self, conversation: Conversation) -> dict[str, Any]:
@@ -116,19 +159,26 @@ class Service:
         self.db.commit()
         return self._view(conversation, engine, {})
 
-    def _advance(self, conversation: Conversation, expected_step: int, **changes: Any) -> None:
-        """Move the conversation on by one step, or raise Conflict when someone else got there first."""
-        moved = self.db.execute(
-            update(Conversation)
-            .where(Conversation.id == conversation.id, Conversation.step == expected_step)
-            .values(step=expected_step + 1, updated_at=utcnow(), **changes))
+    def _advance(self, conversation: Conversation, expected_step: int, *, state: str, status: str,
+                 result_json: str | None) -> None:
+        """Move the conversation on by one step, or raise Conflict when someone else got there first.
+
+        On success the loaded conversation carries the new values (what the database now holds), without
+        reading the row again.
+        """
+        values = {"step": expected_step + 1, "updated_at": utcnow(), "state": state, "status": status,
+                  "result_json": result_json}
+        moved = self.db.connection().execute(_ADVANCE, {"b_id": conversation.id, "b_expected": expected_step,
+                                                        **{f"b_{k}": v for k, v in values.items()}})
         if moved.rowcount != 1:
             self.db.rollback()
             raise Conflict("This conversation has moved on (another answer arrived first).",
                            code="stale_step", conversation=self.view(self._load(conversation.id)))
+        for name, value in values.items():
+            set_committed_value(conversation, name, value)
 
     def answer(self, conversation_id: str, question_id: str, raw_value: Any, step: int) -> dict[str, Any]:
-        conversation = self._load(conversation_id)
+        conversation, latest, last_row = self._load_turn(conversation_id)
         engine = self.engine_for(conversation)
         flow = engine.flow
         if not flow.has_question(question_id):
@@ -138,10 +188,10 @@ class Service:
             values = question.clean(raw_value)
         except AnswerError as err:
             raise Invalid(str(err), fields={"value": str(err)}) from err
-        latest, last_row = self._latest_answers(conversation.id)
         if step != conversation.step or question_id != conversation.state:
-            if (last_row is not None and last_row.step == step and last_row.question_id == question_id
-                    and as_values(json.loads(last_row.value_json)) == values and step == conversation.step - 1):
+            if (last_row is not None and last_row.answer_step == step and last_row.answer_question_id == question_id
+                    and as_values(json.loads(last_row.answer_value_json)) == values
+                    and step == conversation.step - 1):
                 return self._view(conversation, engine, latest)  # an identical retry: already applied
             message = ("That answer is for an earlier step." if step != conversation.step
                        else f"The current question is '{conversation.state}', not '{question_id}'.")
@@ -153,10 +203,10 @@ class Service:
         status = {FINISHED: "finished", STOPPED: "stopped_emergency"}.get(next_state, "active")
         result_json = json.dumps(results.build(flow, answers)) if next_state in ENDS else None
         self._advance(conversation, step, state=next_state, status=status, result_json=result_json)
-        self.db.add(Answer(conversation_id=conversation.id, question_id=question_id,
-                           value_json=json.dumps(_stored_value(question, values)), step=step))
+        self.db.connection().execute(_ADD_ANSWER, {"conversation_id": conversation.id, "question_id": question_id,
+                                                   "value_json": json.dumps(_stored_value(question, values)),
+                                                   "step": step})
         self.db.commit()
-        self.db.refresh(conversation)
         latest[question_id] = values
         return self._view(conversation, engine, latest)
 
@@ -172,7 +222,6 @@ class Service:
                            conversation=self._view(conversation, engine, latest))
         self._advance(conversation, conversation.step, state=question_id, status="active", result_json=None)
         self.db.commit()
-        self.db.refresh(conversation)
         return self._view(conversation, engine, latest)
 
     def delete(self, conversation_id: str) -> None:
