@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import json
 import secrets
+from dataclasses import dataclass, fields
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from . import results
 from .engine import ENDS, FINISHED, STOPPED, Engines, FlowEngine
@@ -39,6 +40,20 @@ def _values(value_json: str) -> tuple[str, ...]:
     return as_values(json.loads(value_json))
 
 
+@dataclass(slots=True)
+class Loaded:
+    """What an answer turn reads of a conversation (a plain record: cheaper to make than a mapped object)."""
+    id: str
+    flow_id: str
+    flow_version: int
+    state: str
+    status: str
+    step: int
+    created_at: datetime
+    updated_at: datetime
+    result_json: str | None = None
+
+
 # A turn's statements, built once: executed with parameters on the session's connection (same transaction), they
 # skip building and cache-keying a new statement and the ORM's bookkeeping on every request.
 _CONVERSATIONS, _ANSWERS = Conversation.__table__, Answer.__table__
@@ -52,7 +67,7 @@ _ADVANCE = (update(_CONVERSATIONS)
 _ADD_ANSWER = insert(_ANSWERS)
 # An answer turn reads the conversation and its answers in one statement (one round trip). result_json, which a
 # turn only writes, is left out so that it is not repeated on every answer row.
-_TURN_COLUMNS = [c.name for c in _CONVERSATIONS.c if c.name != "result_json"]
+_TURN_COLUMNS = [f.name for f in fields(Loaded) if f.name != "result_json"]
 _LOAD_TURN = (select(*[_CONVERSATIONS.c[name] for name in _TURN_COLUMNS],
                      _ANSWERS.c.question_id.label("answer_question_id"),
                      _ANSWERS.c.value_json.label("answer_value_json"), _ANSWERS.c.step.label("answer_step"))
@@ -75,14 +90,14 @@ class Service:
             raise NotFound("No conversation with that id. It may have been deleted or never existed.")
         return Conversation(**row._mapping)
 
-    def _load_turn(self, conversation_id: str) -> tuple[Conversation, Answers, Row | None]:
+    def _load_turn(self, connection: Connection, conversation_id: str) -> tuple[Loaded, Answers, Row | None]:
         """_load and _latest_answers in one statement, for answer(): the conversation (without its result, which
         an answer does not read), the latest answer to each question, and the last answer row."""
-        rows = self.db.connection().execute(_LOAD_TURN, {"b_id": conversation_id}).all() if conversation_id else []
+        rows = connection.execute(_LOAD_TURN, {"b_id": conversation_id}).all() if conversation_id else []
         if not rows:
             raise NotFound("No conversation with that id. It may have been deleted or never existed.")
         first = rows[0]._mapping
-        conversation = Conversation(**{name: first[name] for name in _TURN_COLUMNS})
+        conversation = Loaded(**{name: first[name] for name in _TURN_COLUMNS})
         if first["answer_question_id"] is None:
             return conversation, {}, None
         latest = {row.answer_question_id: _values(row.answer_value_json) for row in rows}
@@ -159,7 +174,7 @@ class Service:
         self.db.commit()
         return self._view(conversation, engine, {})
 
-    def _advance(self, conversation: Conversation, expected_step: int, *, state: str, status: str,
+    def _advance(self, conversation: Conversation | Loaded, expected_step: int, *, state: str, status: str,
                  result_json: str | None) -> None:
         """Move the conversation on by one step, or raise Conflict when someone else got there first.
 
@@ -175,10 +190,11 @@ class Service:
             raise Conflict("This conversation has moved on (another answer arrived first).",
                            code="stale_step", conversation=self.view(self._load(conversation.id)))
         for name, value in values.items():
-            set_committed_value(conversation, name, value)
+            setattr(conversation, name, value)  # a detached copy: nothing is flushed from it
 
     def answer(self, conversation_id: str, question_id: str, raw_value: Any, step: int) -> dict[str, Any]:
-        conversation, latest, last_row = self._load_turn(conversation_id)
+        connection = self.db.connection()
+        conversation, latest, last_row = self._load_turn(connection, conversation_id)
         engine = self.engine_for(conversation)
         flow = engine.flow
         if not flow.has_question(question_id):
@@ -203,9 +219,8 @@ class Service:
         status = {FINISHED: "finished", STOPPED: "stopped_emergency"}.get(next_state, "active")
         result_json = json.dumps(results.build(flow, answers)) if next_state in ENDS else None
         self._advance(conversation, step, state=next_state, status=status, result_json=result_json)
-        self.db.connection().execute(_ADD_ANSWER, {"conversation_id": conversation.id, "question_id": question_id,
-                                                   "value_json": json.dumps(_stored_value(question, values)),
-                                                   "step": step})
+        connection.execute(_ADD_ANSWER, {"conversation_id": conversation.id, "question_id": question_id,
+                                         "value_json": json.dumps(_stored_value(question, values)), "step": step})
         self.db.commit()
         latest[question_id] = values
         return self._view(conversation, engine, latest)
