@@ -20,6 +20,10 @@ $(VENV)/.test-installed: pyproject.toml $(VENV)/.installed
 
 install: $(VENV)/.installed
 
+$(VENV)/.bench-installed: pyproject.toml $(VENV)/.installed
+	$(PY) -m pip install --quiet -e ".[bench]"
+	touch $@
+
 # Debian's chromium for the browser tests (never a browser download).
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
@@ -36,6 +40,11 @@ check: install
 test: test-deps
 	$(FLASK) flows check
 	$(PY) -m pytest
+
+# Benchmarks (~10 min): prints a table and writes docs/performance.md. bench/run.py installs wrk (apt-get) and
+# Lighthouse (npm, under bench/) when missing; PostgreSQL is measured when it answers on 127.0.0.1:5432.
+bench: $(VENV)/.bench-installed chromium
+	$(PY) bench/run.py
 
 clean:
 	rm -rf $(VENV) instance test-output
