@@ -53,7 +53,8 @@ def _is_root() -> bool:
 
 def wrk_version() -> str:
     done = subprocess.run([ensure_wrk(), "--version"], capture_output=True, text=True)
-    return (done.stdout or done.stderr).splitlines()[0].strip()
+    first = (done.stdout or done.stderr).splitlines()[0].strip()  # "wrk debian/4.1.0-3+b2 [epoll] Copyright ..."
+    return first.split(" [")[0].removeprefix("wrk ")
 
 
 # --- preparing real turns -----------------------------------------------------------------------------------------

@@ -3,9 +3,10 @@
 The Flask test client drives the production configuration on a SQLite file: each conversation is created and
 answered to its end (the three bench people in turn), one request per turn, as a phone would. Every 1,000
 conversations the script records the resident set size (RSS, from /proc) and the number of live Python objects after
-a garbage collection. tracemalloc (which slows every allocation) traces one window, the second thousand
-conversations: what it still holds at the end of the window was kept by those conversations. Flat means: after the
-first thousand (caches warm), readings do not keep growing with the number of conversations.
+a garbage collection. Flat means: after the first thousand (caches warm), readings do not keep growing with the
+number of conversations. Then tracemalloc (which slows every allocation and takes memory of its own, so it stays out
+of the readings above) traces 1,500 more conversations: the Python heap it sees after the first 500 (caches that
+churn have refilled) is compared with the heap after the next 1,000; the difference is what those 1,000 kept.
 """
 from __future__ import annotations
 
@@ -44,13 +45,10 @@ def run(conversations: int = 10_000, time_limit: float = 900) -> dict[str, Any]:
     client = app.test_client()
     paths = profile_paths()
     started = time.perf_counter()
-    traced: dict[str, Any] = {}
-    readings = [reading(0, started)]
     turns = 0
-    done = 0
-    for n in range(conversations):
-        if time.perf_counter() - started > time_limit:
-            break
+
+    def converse(n: int) -> None:
+        nonlocal turns
         response = client.post("/api/v1/conversations", json={"flow": "muscle-pain"})
         assert response.status_code == 201
         conversation = response.get_json()
@@ -61,20 +59,32 @@ def run(conversations: int = 10_000, time_limit: float = 900) -> dict[str, Any]:
             conversation = response.get_json()
             turns += 1
         assert conversation["status"] == "finished", conversation["status"]
+
+    readings = [reading(0, started)]
+    done = 0
+    for n in range(conversations):
+        if time.perf_counter() - started > time_limit:
+            break
+        converse(n)
         done = n + 1
         if done % CHECKPOINT == 0:
             readings.append(reading(done, started))
             print(f"  {readings[-1]}", flush=True)
-            if done == CHECKPOINT:
-                tracemalloc.start()
-                traced["start_bytes"] = tracemalloc.get_traced_memory()[0]
-            elif done == 2 * CHECKPOINT:
-                traced["end_bytes"] = tracemalloc.get_traced_memory()[0]
-                traced["top"] = [str(s) for s in tracemalloc.take_snapshot().statistics("lineno")[:5]]
-                tracemalloc.stop()
     if done % CHECKPOINT:
         readings.append(reading(done, started))
-    if tracemalloc.is_tracing():
+    traced: dict[str, Any] = {}
+    if done >= CHECKPOINT:  # the traced window, after the readings
+        tracemalloc.start()
+        for n in range(done, done + CHECKPOINT // 2):
+            converse(n)
+        gc.collect()
+        traced["start_bytes"] = tracemalloc.get_traced_memory()[0]
+        first = tracemalloc.take_snapshot()
+        for n in range(done + CHECKPOINT // 2, done + CHECKPOINT // 2 + CHECKPOINT):
+            converse(n)
+        gc.collect()
+        traced["end_bytes"] = tracemalloc.get_traced_memory()[0]
+        traced["top"] = [str(s) for s in tracemalloc.take_snapshot().compare_to(first, "lineno")[:5]]
         tracemalloc.stop()
     app.extensions["db_engine"].dispose()
     warm = next((r for r in readings if r["conversations"] >= CHECKPOINT), readings[-1])
@@ -86,7 +96,8 @@ def run(conversations: int = 10_000, time_limit: float = 900) -> dict[str, Any]:
         "rss_growth_after_warmup_mib": round(end["rss_mib"] - warm["rss_mib"], 1),
         "rss_kib_per_conversation_after_warmup": round((end["rss_mib"] - warm["rss_mib"]) * 1024 / later, 3),
         "objects_growth_after_warmup": end["objects"] - warm["objects"],
-        "traced_window": f"conversations {CHECKPOINT + 1}-{2 * CHECKPOINT}" if "end_bytes" in traced else None,
+        "traced_window": f"conversations {done + CHECKPOINT // 2 + 1:,}-{done + CHECKPOINT // 2 + CHECKPOINT:,}"
+                         if "end_bytes" in traced else None,
         "traced_bytes_kept_per_conversation":
             round((traced["end_bytes"] - traced["start_bytes"]) / CHECKPOINT, 1) if "end_bytes" in traced else None,
         "traced_top": traced.get("top", []),
