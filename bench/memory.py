@@ -72,6 +72,7 @@ def run(conversations: int = 10_000, time_limit: float = 900) -> dict[str, Any]:
             print(f"  {readings[-1]}", flush=True)
     if done % CHECKPOINT:
         readings.append(reading(done, started))
+    measured_turns = turns
     traced: dict[str, Any] = {}
     if done >= CHECKPOINT:  # the traced window, after the readings
         tracemalloc.start()
@@ -91,7 +92,7 @@ def run(conversations: int = 10_000, time_limit: float = 900) -> dict[str, Any]:
     end = readings[-1]
     later = max(end["conversations"] - warm["conversations"], 1)
     summary = {
-        "conversations": done, "turns": turns, "time_limited": done < conversations,
+        "conversations": done, "turns": measured_turns, "time_limited": done < conversations,
         "readings": readings,
         "rss_growth_after_warmup_mib": round(end["rss_mib"] - warm["rss_mib"], 1),
         "rss_kib_per_conversation_after_warmup": round((end["rss_mib"] - warm["rss_mib"]) * 1024 / later, 3),

@@ -106,6 +106,12 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
              f"{args.duration:g} s per target")
     results["load"] = load.run(args.duration, args.rounds)
     print(f"  ({time.perf_counter() - t:.0f} s)")
+    t = step("profile of answer turns (pyinstrument, in process, SQLite)")
+    import profile_turn
+    text, per_call = profile_turn.profile("answer", f"sqlite:///{OUT / 'profile.sqlite3'}", args.profile_calls)
+    results["profile"] = {"calls": args.profile_calls, "ms_per_call": round(per_call, 3),
+                          "text": profile_text(text)}
+    print(f"  ({time.perf_counter() - t:.0f} s)")
     t = step(f"memory: {args.conversations:,} conversations created and finished in one process")
     results["memory"] = memory.run(args.conversations, args.memory_time_limit)
     print(f"  ({time.perf_counter() - t:.0f} s)")
@@ -116,6 +122,13 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
     results["seconds"] = round(time.perf_counter() - started)
     results["machine"]["load_average_at_end"] = os.getloadavg()
     return results
+
+
+def profile_text(text: str, lines: int = 60) -> str:
+    """The call tree of pyinstrument's text output (without its banner), cut to `lines` lines."""
+    body = text.splitlines()
+    start = next((i for i, line in enumerate(body) if line.startswith("Profile at")), 0)
+    return "\n".join(line.rstrip() for line in body[start + 2:start + 2 + lines])
 
 
 # --- the document -------------------------------------------------------------------------------------------------
@@ -288,6 +301,11 @@ def write_doc(r: dict[str, Any], before: dict[str, Any] | None) -> str:
     for label, key in labels:
         out.append(f"| {label} | " + " | ".join(f"{bd[db][key]:.3f} ms" for db in bd) + " |")
     out += ["", gap_note(r)]
+    if r.get("profile"):
+        out += ["", f"The profile behind it: pyinstrument over {r['profile']['calls']:,} answer turns through the whole "
+                "app (test client, SQLite, production configuration; `bench/profile_turn.py answer`), seconds of "
+                "wall time in total. Service.answer is one branch of the request; the rest is Flask, the security "
+                "extensions and marshmallow.", "", "```", r["profile"]["text"], "```"]
 
     out += ["", "## 4. Memory", "",
             f"`bench/memory.py`: {mem['conversations']:,} conversations created and answered to the end "
@@ -301,7 +319,7 @@ def write_doc(r: dict[str, Any], before: dict[str, Any] | None) -> str:
             f"({mem['rss_kib_per_conversation_after_warmup']:.3f} KiB per conversation), live objects "
             f"{mem['objects_growth_after_warmup']:+,}."]
     if mem.get("traced_bytes_kept_per_conversation") is not None:
-        out.append(f"tracemalloc, after the readings: the Python heap before and after conversations "
+        out.append(f"tracemalloc, after the readings: the Python heap before and after "
                    f"{mem['traced_window']} differs by {mem['traced_bytes_kept_per_conversation']:+.1f} bytes per "
                    "conversation (the caches on the way, e.g. the answer-value cache bounded at 4,096 entries, are "
                    "full by then and only churn).")
@@ -370,9 +388,18 @@ def gap_note(r: dict[str, Any]) -> str:
         text += (f" On PostgreSQL Service.answer costs {p['service_ms']:.2f} ms of CPU in the app, most of it "
                  "psycopg and the round trips of the same statements (plus the pool's pre-ping and BEGIN), "
                  "and the server's own work runs on the same 2 cores.")
+    without_service = s["answer_turn_ms"] - s["service_ms"]
+    text += (f" Even if Service.answer cost nothing, a turn would still cost {without_service:.2f} ms, "
+             f"{without_service / s['floor_ms']:.1f}× the floor in process.")
+    sqlite_answer = load.get("answer (sqlite)")
+    if sqlite_answer:
+        ratio = sqlite_answer["rps_ratio"]
+        text += (" Under load the latency follows the cost: 16 connections queue on 2 workers, so a turn served at "
+                 f"{ratio * 100:.0f} % of the floor's rate waits about {1 / ratio:.1f}× as long at every percentile "
+                 "(p50 and p99 alike); p99 ≤ 3× the floor's p99 needs about a third of the floor's rate.")
     if missed:
-        text += (f" **Gap:** {', '.join(missed)} miss the target. What the engine and the database layer could give "
-                 "has been taken (see Before and after); most of what is left is outside them: the security "
+        text += (f" **Gap:** {', '.join(missed)} miss the target. The engine and the database work of a turn are "
+                 "down to about a third of its cost (see Before and after); most of what is left is outside them: the security "
                  "stack, marshmallow and Flask's JSON handling cost more than the whole Service.answer on SQLite. "
                  "Closing the gap further needs changes in the web layer (e.g. a cheaper response schema or "
                  "a dump without marshmallow for the hot routes, CSP headers built once), not in the turn itself.")
@@ -387,13 +414,14 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=10_000, help="for the memory run")
     parser.add_argument("--memory-time-limit", type=float, default=900)
     parser.add_argument("--breakdown-calls", type=int, default=600)
+    parser.add_argument("--profile-calls", type=int, default=1500)
     parser.add_argument("--no-lighthouse", action="store_true")
     parser.add_argument("--record-baseline", action="store_true",
                         help="store this run in bench/baseline.json (the app measured is BENCH_APP_ROOT)")
     parser.add_argument("--no-doc", action="store_true", help="do not write docs/performance.md")
     args = parser.parse_args()
     if args.quick:
-        args.duration, args.rounds, args.conversations, args.breakdown_calls = 2, 2, 1000, 200
+        args.duration, args.rounds, args.conversations, args.breakdown_calls, args.profile_calls = 2, 2, 1000, 200, 300
     print(f"Benchmarking the app in {ROOT}")
     results = run_all(args)
     OUT.mkdir(exist_ok=True)
