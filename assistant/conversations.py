@@ -6,6 +6,7 @@ an UPDATE ... WHERE step = :expected applies exactly one of two concurrent answe
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -22,8 +23,16 @@ from .flows import Answers, AnswerError, Question, as_values
 from .models import Answer, Conversation, Share, utcnow
 
 
+ID_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
 def new_id() -> str:
-    return secrets.token_urlsafe(32)  # 256 bits
+    return secrets.token_urlsafe(32)  # 256 bits: 43 URL-safe characters
+
+
+def _known_shape(conversation_id: str) -> bool:
+    """Ids we hand out have one shape; anything else is unknown without asking the database."""
+    return bool(conversation_id) and ID_SHAPE.fullmatch(conversation_id) is not None
 
 
 def iso(moment) -> str:
@@ -76,6 +85,13 @@ _LOAD_TURN = (select(*[_CONVERSATIONS.c[name] for name in _TURN_COLUMNS],
               .order_by(_ANSWERS.c.id))
 
 
+def _is_retry(conversation: Loaded, last_row: Row | None, question_id: str, values: tuple[str, ...],
+              step: int) -> bool:
+    """Is this answer the very one that moved the conversation to its current step?"""
+    return (last_row is not None and step == conversation.step - 1 and last_row.answer_step == step
+            and last_row.answer_question_id == question_id and _values(last_row.answer_value_json) == values)
+
+
 class Service:
     def __init__(self, db: Session, engines: Engines) -> None:
         self.db = db
@@ -85,7 +101,8 @@ class Service:
 
     def _load(self, conversation_id: str) -> Conversation:
         """The conversation as a detached object: read here, changed only through _advance and delete."""
-        row = self.db.connection().execute(_LOAD, {"b_id": conversation_id}).first() if conversation_id else None
+        row = self.db.connection().execute(_LOAD, {"b_id": conversation_id}).first() \
+            if _known_shape(conversation_id) else None
         if row is None:
             raise NotFound("No conversation with that id. It may have been deleted or never existed.")
         return Conversation(**row._mapping)
@@ -93,7 +110,8 @@ class Service:
     def _load_turn(self, connection: Connection, conversation_id: str) -> tuple[Loaded, Answers, Row | None]:
         """_load and _latest_answers in one statement, for answer(): the conversation (without its result, which
         an answer does not read), the latest answer to each question, and the last answer row."""
-        rows = connection.execute(_LOAD_TURN, {"b_id": conversation_id}).all() if conversation_id else []
+        rows = connection.execute(_LOAD_TURN, {"b_id": conversation_id}).all() \
+            if _known_shape(conversation_id) else []
         if not rows:
             raise NotFound("No conversation with that id. It may have been deleted or never existed.")
         first = rows[0]._mapping
@@ -205,9 +223,7 @@ class Service:
         except AnswerError as err:
             raise Invalid(str(err), fields={"value": str(err)}) from err
         if step != conversation.step or question_id != conversation.state:
-            if (last_row is not None and last_row.answer_step == step and last_row.answer_question_id == question_id
-                    and as_values(json.loads(last_row.answer_value_json)) == values
-                    and step == conversation.step - 1):
+            if _is_retry(conversation, last_row, question_id, values, step):
                 return self._view(conversation, engine, latest)  # an identical retry: already applied
             message = ("That answer is for an earlier step." if step != conversation.step
                        else f"The current question is '{conversation.state}', not '{question_id}'.")
@@ -218,7 +234,14 @@ class Service:
         next_state = engine.next_state(question_id, answers)
         status = {FINISHED: "finished", STOPPED: "stopped_emergency"}.get(next_state, "active")
         result_json = json.dumps(results.build(flow, answers)) if next_state in ENDS else None
-        self._advance(conversation, step, state=next_state, status=status, result_json=result_json)
+        try:
+            self._advance(conversation, step, state=next_state, status=status, result_json=result_json)
+        except Conflict:
+            # Another request won the race. If it was this same answer (a retry sent twice at once), say so.
+            conversation, latest, last_row = self._load_turn(self.db.connection(), conversation_id)
+            if _is_retry(conversation, last_row, question_id, values, step):
+                return self._view(conversation, engine, latest)
+            raise
         connection.execute(_ADD_ANSWER, {"conversation_id": conversation.id, "question_id": question_id,
                                          "value_json": json.dumps(_stored_value(question, values)), "step": step})
         self.db.commit()
