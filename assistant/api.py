@@ -45,13 +45,19 @@ def dump(schema: Schema, data: Any) -> Any:
     return schema.dump(data)
 
 
+# Schemas are built once: making one per request costs more than the validation itself.
 CONVERSATION = schemas.ConversationOut()
 RESULT = schemas.ResultOut()
+FLOW = schemas.FlowOut()
+ASSESS_REQUEST = schemas.AssessRequest()
+CREATE_REQUEST = schemas.CreateConversationRequest()
+ANSWER_REQUEST = schemas.AnswerRequest()
+REWIND_REQUEST = schemas.RewindRequest()
 
 
 @bp.post("/assess")
 def assess():
-    body = load_body(schemas.AssessRequest())
+    body = load_body(ASSESS_REQUEST)
     engine = engines().get(body["flow"])
     if engine is None:
         raise NotFound(f"No flow called '{body['flow']}'.", fields={"flow": body["flow"]})
@@ -72,7 +78,7 @@ def assess():
 
 @bp.get("/flows")
 def list_flows():
-    return [dump(schemas.FlowOut(), flow_summary(engine)) for engine in engines().latest()]
+    return [dump(FLOW, flow_summary(engine)) for engine in engines().latest()]
 
 
 def flow_summary(engine) -> dict[str, Any]:
@@ -85,7 +91,7 @@ def flow_summary(engine) -> dict[str, Any]:
 
 @bp.post("/conversations")
 def create_conversation():
-    body = load_body(schemas.CreateConversationRequest())
+    body = load_body(CREATE_REQUEST)
     conversation = service().create(body["flow"])
     location = url_for("api.get_conversation", conversation_id=conversation["id"])
     return dump(CONVERSATION, conversation), 201, {"Location": location}
@@ -98,14 +104,14 @@ def get_conversation(conversation_id: str):
 
 @bp.post("/conversations/<conversation_id>/answers")
 def answer(conversation_id: str):
-    body = load_body(schemas.AnswerRequest())
+    body = load_body(ANSWER_REQUEST)
     conversation = service().answer(conversation_id, body["question_id"], body["value"], body["step"])
     return dump(CONVERSATION, conversation)
 
 
 @bp.post("/conversations/<conversation_id>/rewind")
 def rewind(conversation_id: str):
-    body = load_body(schemas.RewindRequest())
+    body = load_body(REWIND_REQUEST)
     return dump(CONVERSATION, service().rewind(conversation_id, body["question_id"]))
 
 
