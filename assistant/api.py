@@ -9,14 +9,10 @@ from marshmallow import Schema, ValidationError
 from . import db, results, schemas
 from .conversations import Service
 from .engine import Engines
-from .errors import ApiError, Invalid, NotFound
+from .errors import ApiError, Invalid, NotFound, UnsupportedMediaType
 from .flows import AnswerError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-class UnsupportedMediaType(ApiError):
-    status, code = 415, "unsupported_media_type"
 
 
 def engines() -> Engines:
@@ -27,14 +23,18 @@ def service() -> Service:
     return Service(db.session(), engines())
 
 
-def load_body(schema: Schema) -> dict[str, Any]:
-    if not request.is_json:
+def load_body(schema: Schema, empty_means_defaults: bool = False) -> dict[str, Any]:
+    """A JSON object in, validated by `schema`; with `empty_means_defaults` an empty body loads as {}."""
+    if empty_means_defaults and not request.get_data(cache=True):
+        body: Any = {}
+    elif not request.is_json:
         raise UnsupportedMediaType("Send JSON with the header Content-Type: application/json.")
-    body = request.get_json(silent=True)
-    if body is None:
-        raise ApiError("The request body is not valid JSON.", code="malformed_json")
-    if not isinstance(body, dict):
-        raise ApiError("The request body must be a JSON object.", code="malformed_json")
+    else:
+        body = request.get_json(silent=True)
+        if body is None:
+            raise ApiError("The request body is not valid JSON.", code="malformed_json")
+        if not isinstance(body, dict):
+            raise ApiError("The request body must be a JSON object.", code="malformed_json")
     try:
         return schema.load(body)
     except ValidationError as err:

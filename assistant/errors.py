@@ -47,6 +47,10 @@ class Gone(ApiError):
     status, code = 410, "gone"
 
 
+class UnsupportedMediaType(ApiError):
+    status, code = 415, "unsupported_media_type"
+
+
 HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 410: "gone",
               413: "too_large", 415: "unsupported_media_type", 429: "rate_limited", 500: "internal_error",
               503: "unavailable"}

@@ -6,22 +6,17 @@ bearer key of its conversation.
 from __future__ import annotations
 
 import json
-from typing import Any
-
 from flask import Blueprint, Response, current_app, request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from . import db, fhir
+from .api import load_body
 from .conversations import iso
-from .errors import ApiError, Invalid, NotFound
+from .errors import Invalid, NotFound
 from .sharing import DEFAULT_DAYS, MAX_DAYS, MIN_DAYS, Sharing
 from .share import FHIR_JSON, clock, link_urls, questionnaire_url
 
 bp = Blueprint("share_api", __name__, url_prefix="/api/v1")
-
-
-class UnsupportedMediaType(ApiError):
-    status, code = 415, "unsupported_media_type"
 
 
 class CreateShareRequest(Schema):
@@ -44,24 +39,6 @@ class QuestionnaireQuery(Schema):
     version = fields.Integer(validate=validate.Range(min=1))
 
 
-def load_body(schema: Schema) -> dict[str, Any]:
-    """JSON object in, validated; an empty body means "all defaults"."""
-    if not request.get_data(cache=True):
-        body: Any = {}
-    elif not request.is_json:
-        raise UnsupportedMediaType("Send JSON with the header Content-Type: application/json.")
-    else:
-        body = request.get_json(silent=True)
-        if body is None:
-            raise ApiError("The request body is not valid JSON.", code="malformed_json")
-        if not isinstance(body, dict):
-            raise ApiError("The request body must be a JSON object.", code="malformed_json")
-    try:
-        return schema.load(body)
-    except ValidationError as err:
-        raise Invalid("Some fields are missing or invalid.", fields=err.messages_dict) from err
-
-
 def sharing() -> Sharing:
     return Sharing(db.session(), now=clock())
 
@@ -75,7 +52,7 @@ def no_store(response: Response) -> Response:
 
 @bp.post("/conversations/<conversation_id>/shares")
 def create_share(conversation_id: str):
-    body = load_body(CreateShareRequest())
+    body = load_body(CreateShareRequest(), empty_means_defaults=True)
     link = sharing().create(conversation_id, body["expires_in_days"])
     urls = link_urls(link.token)
     created = ShareCreated().dump({**urls, "expires_at": iso(link.expires_at)})

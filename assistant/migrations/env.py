@@ -1,5 +1,4 @@
 from alembic import context
-from sqlalchemy import pool
 
 from assistant.db import make_engine
 from assistant.models import Base
