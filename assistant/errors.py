@@ -57,6 +57,10 @@ HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 4
 RATE_LIMITED_MESSAGE = "Too many requests from this device just now. Please wait a moment and try again."
 
 
+CSRF_MESSAGE = ("This page had been open for a while (or came from somewhere else), so for your safety nothing was "
+                "changed. Go back, reload the page and try again.")
+
+
 def error_response(status: int, code: str, message: str, fields: dict[str, Any] | None = None,
                    **extra: Any) -> tuple[Response, int]:
     body = {"error": {"code": code, "message": message, "fields": fields or {}, **extra}}
@@ -99,6 +103,8 @@ def register(app: Flask) -> None:
         headers = _passed_on_headers(err)
         if status == 429:
             message, title = RATE_LIMITED_MESSAGE, "Please slow down"
+        elif isinstance(err, CSRFError):
+            message, title = CSRF_MESSAGE, "Please try that again"
         elif status >= 500:  # never show the internals
             message, title = "Something went wrong on our side. Please try again in a moment.", err.name
         else:
