@@ -99,10 +99,6 @@ def lost() -> Response:
 
 # --- presenting a conversation ---------------------------------------------------------------------------------------
 
-def label_of(question: dict[str, Any] | Any, value: str) -> str:
-    return next((o.label for o in question.options if o.value == value), value)
-
-
 def history(conversation: dict[str, Any]) -> list[dict[str, Any]]:
     """The answered questions, in flow order, with their labels (for the chat bubbles and the edit buttons)."""
     engine = current_app.extensions["engines"].get(conversation["flow"]["id"], conversation["flow"]["version"])
@@ -111,7 +107,7 @@ def history(conversation: dict[str, Any]) -> list[dict[str, Any]]:
         question = engine.flow.question(question_id)
         values = [value] if isinstance(value, str) else value
         turns.append({"id": question_id, "text": question.text,
-                      "answer": ", ".join(label_of(question, v) for v in values)})
+                      "answer": ", ".join(question.label(v) for v in values)})
     return turns
 
 
