@@ -37,7 +37,7 @@ CSP = {
 # Generous enough for tools that run many clinical cases in a row (assess) or hold conversations by script;
 # tight enough that one client cannot flood the service.
 ROUTE_LIMITS = {
-    "api.assess": "100 per second",
+    "api.assess": "3000 per minute",
     "api.create_conversation": "600 per minute",
     "api.answer": "1200 per minute",
     "api.rewind": "600 per minute",
