@@ -8,6 +8,7 @@ from .engine import FlowEngine
 from .flows import Answers, Flow, Source
 
 SHOWN_BY_DEFAULT = 8
+LIFESTYLE_FROM_TOP = 3  # lifestyle areas follow the conditions most worth discussing, not every weak match
 
 
 def _sources(sources: tuple[Source, ...]) -> list[dict[str, str]]:
@@ -34,7 +35,7 @@ def build(flow: Flow, answers: Answers, ignored: list[str] | None = None) -> dic
     flags = triage.raised_flags(flow, answers)
     urgency = triage.urgency(flags)
     ranked = [] if urgency == "emergency" else conditions.rank(flow, answers)
-    picked = lifestyle.pick(flow, ranked[:SHOWN_BY_DEFAULT], answers) if ranked else []
+    picked = lifestyle.pick(flow, ranked[:LIFESTYLE_FROM_TOP], answers) if ranked else []
     level = flow.levels.get(urgency)
     return {
         "flow": {"id": flow.id, "version": flow.version},
