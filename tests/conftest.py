@@ -1,7 +1,10 @@
 """Shared fixtures: an app per test on SQLite (and on PostgreSQL when it answers), a client, and a Talk helper."""
 from __future__ import annotations
 
+import json
 import os
+import urllib.error
+import urllib.request
 from typing import Any
 
 import pytest
@@ -79,6 +82,19 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+def call_json(url: str, method: str, body: Any = None) -> tuple[int, Any]:
+    """One HTTP request to a served app: (status, decoded JSON body or None)."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            raw = response.read()
+            return response.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as err:
+        raw = err.read()
+        return err.code, json.loads(raw) if raw else None
 
 
 class Talk:

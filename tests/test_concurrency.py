@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import threading
-import urllib.error
-import urllib.request
 from collections import Counter
 from typing import Any
 
@@ -19,6 +17,8 @@ from werkzeug.serving import make_server
 
 from assistant import db
 from assistant.models import Answer, Conversation
+
+from .conftest import call_json
 
 THREADS = 6
 ROUNDS = 4
@@ -40,16 +40,7 @@ class Server:
         self.thread.join(10)
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.base + path, data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                raw = response.read()
-                return response.status, json.loads(raw) if raw else None
-        except urllib.error.HTTPError as err:
-            raw = err.read()
-            return err.code, json.loads(raw) if raw else None
+        return call_json(self.base + path, method, body)
 
 
 @pytest.fixture

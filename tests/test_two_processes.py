@@ -6,7 +6,6 @@ while the other carries on. Skipped, with the reason, when PostgreSQL does not a
 """
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import signal
@@ -15,14 +14,12 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import WIDESPREAD_PAIN, _empty_postgres
+from .conftest import WIDESPREAD_PAIN, _empty_postgres, call_json
 
 pytestmark = pytest.mark.postgres
 
@@ -63,16 +60,7 @@ class Process:
         raise AssertionError(f"gunicorn on port {self.port} did not start")
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.base + path, data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                raw = response.read()
-                return response.status, json.loads(raw) if raw else None
-        except urllib.error.HTTPError as err:
-            raw = err.read()
-            return err.code, json.loads(raw) if raw else None
+        return call_json(self.base + path, method, body)
 
     def kill(self) -> None:
         if self.popen.poll() is None:
