@@ -35,7 +35,7 @@ def ensure_wrk() -> str:
     if found:
         return found
     sudo = [] if _is_root() else ["sudo"]
-    for attempt in range(10):  # another engineer's apt-get may hold the dpkg lock for a while
+    for attempt in range(10):  # another apt-get may hold the dpkg lock for a while
         update = subprocess.run(sudo + ["apt-get", "update", "-qq"], capture_output=True, text=True)
         install = subprocess.run(sudo + ["apt-get", "install", "-y", "-qq", "wrk"], capture_output=True, text=True)
         if install.returncode == 0 and shutil.which("wrk"):
