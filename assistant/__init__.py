@@ -8,7 +8,7 @@ from flask import Flask
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    from . import api, chat, cli, config, db, errors, openapi, security, share, share_api
+    from . import api, chat, cli, config, db, errors, openapi, security, share, share_api, wording
     from .engine import Engines
     from .flows import load_flows
 
@@ -28,6 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.csrf.exempt(share_api.bp)  # same rules as api.bp
     errors.register(app)
     cli.init_app(app)
+    app.jinja_env.globals.update(wording.TEMPLATE_GLOBALS)
     app.register_blueprint(api.bp)
     app.register_blueprint(chat.bp)
     app.register_blueprint(share.bp)

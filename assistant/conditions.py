@@ -68,11 +68,17 @@ def _score(flow: Flow, card: ConditionCard, rules: Tests, answers: Answers) -> R
         else:
             score += rule.weight
             if rule.weight > 0 and rule.because:
-                because.append(fill(flow, rule.because, rule, answers))
+                because.append((-rule.weight, fill(flow, rule.because, rule, answers)))
             elif rule.weight < 0 and rule.doesnt_fit:
-                against.append(fill(flow, rule.doesnt_fit, rule, answers))
+                against.append((rule.weight, fill(flow, rule.doesnt_fit, rule, answers)))
     fit = round(min(1.0, max(0.0, score / FULL_FIT_SCORE)), 2)
-    return RankedCondition(card, round(score, 2), fit, tuple(because), tuple(against))
+    return RankedCondition(card, round(score, 2), fit, _strongest_first(because), _strongest_first(against))
+
+
+def _strongest_first(reasons: list[tuple[float, str]]) -> tuple[str, ...]:
+    """Reasons by the weight of their rule, heaviest first (file order among equals): the first is the one that
+    matters most, which the result page shows without opening the card."""
+    return tuple(text for _, text in sorted(reasons, key=lambda reason: reason[0]))
 
 
 def score_card(flow: Flow, card: ConditionCard, answers: Answers) -> RankedCondition:

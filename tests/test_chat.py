@@ -127,7 +127,7 @@ def test_landing_offers_to_continue_and_start_again(chat, client):
     person.answer("40_49")
     text = text_of(client.get("/").text)
     assert "Continue where I left off" in text and "Start again" in text
-    assert "deletes your earlier answers" in text
+    assert "any share links will be deleted" in text  # said before anything is deleted
 
 
 # --- the conversation without JavaScript --------------------------------------------------------------------------
@@ -145,12 +145,12 @@ def test_a_whole_conversation_by_forms_reaches_the_result(chat):
     assert text.index(result["advice"]["title"]) < text.index(result["conditions"][0]["name"])  # urgency first
     for condition in result["conditions"][:result["shown_by_default"]]:
         assert condition["name"] in text
-    assert "Because you said" in text and "Tests to ask about" in text and "Sources" in text
+    assert "What else fits" in text and "Tests you could ask about" in text and "Sources" in text
     for card in result["lifestyle"]:
         assert html_lib.escape(card["title"]) in person.html or card["title"] in text
     assert result["disclaimer"] in text
     assert 'href="/share">Share with your doctor</a>' in person.html
-    assert "Clinician handout" in text
+    assert "Make a link or a handout" in text
     assert 'action="/chat/delete"' in person.html and 'action="/start"' in person.html
 
 

@@ -161,4 +161,4 @@ def start(page: Page) -> None:
 
 
 def condition_names(page: Page) -> list[str]:
-    return [re.sub(r"\s+", " ", name).strip() for name in page.locator(".cards article h3").all_inner_texts()]
+    return [re.sub(r"\s+", " ", name).strip() for name in page.locator(".ranked .condition h3").all_inner_texts()]
