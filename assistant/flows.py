@@ -184,6 +184,24 @@ class UrgencyLevel:
 
 
 @dataclass(frozen=True)
+class ClinicalTerms:
+    """Clinical words for answer values (flows/<id>/clinical_terms.yaml), for the clinician's handout and summary.
+    Tolerant by design: a value without a term falls back to its patient label (`flows check` lists it), and terms
+    for values this version does not have are ignored."""
+    terms: dict[str, dict[str, str]] = field(default_factory=dict)
+    medicines: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def term(self, question: "Question", value: str) -> str:
+        return self.terms.get(question.id, {}).get(value) or question.label(value)
+
+    def is_medicine(self, question_id: str, value: str) -> bool:
+        return value in self.medicines.get(question_id, ())
+
+    def missing(self, questions: Iterable["Question"]) -> list[str]:
+        return [f"{q.id}.{v}" for q in questions for v in q.values if v not in self.terms.get(q.id, {})]
+
+
+@dataclass(frozen=True)
 class Flow:
     id: str
     version: int
@@ -195,6 +213,7 @@ class Flow:
     red_flags: tuple[RedFlag, ...] = ()
     levels: dict[str, UrgencyLevel] = field(default_factory=dict)
     contract: dict[str, Any] = field(default_factory=dict)
+    clinical: ClinicalTerms = field(default_factory=ClinicalTerms)
 
     @property
     def start(self) -> str:
@@ -336,6 +355,12 @@ class RedFlagsFileSchema(Schema):
     flags = fields.List(fields.Nested(RedFlagSchema), required=True)
 
 
+class ClinicalTermsSchema(Schema):
+    terms = fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String(), values=fields.String()),
+                        load_default=dict)
+    medicines = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), load_default=dict)
+
+
 # --- loading -------------------------------------------------------------------------------------------------------
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # the C parser when libyaml is there
@@ -419,6 +444,13 @@ def _red_flags(path: Path) -> tuple[tuple[RedFlag, ...], dict[str, UrgencyLevel]
     return flags, {k: UrgencyLevel(**v) for k, v in raw["levels"].items()}
 
 
+def _clinical_terms(path: Path) -> ClinicalTerms:
+    if not path.exists():
+        return ClinicalTerms()
+    raw = _load(ClinicalTermsSchema(), _read_yaml(path) or {}, path)
+    return ClinicalTerms(terms=raw["terms"], medicines={q: tuple(v) for q, v in raw["medicines"].items()})
+
+
 def load_flow(path: Path) -> Flow:
     """Load one flow file and the content folder beside it (flows/<id>/), validating both."""
     path = Path(path)
@@ -429,7 +461,8 @@ def load_flow(path: Path) -> Flow:
     flow = Flow(id=raw["id"], version=raw["version"], title=raw["title"], disclaimer=raw["disclaimer"].strip(),
                 questions=_questions(raw), conditions=_conditions(content / "conditions.yaml"),
                 lifestyle=_lifestyle(content / "lifestyle.yaml"), red_flags=flags, levels=levels,
-                contract=_read_yaml(contract_path) if contract_path.exists() else {})
+                contract=_read_yaml(contract_path) if contract_path.exists() else {},
+                clinical=_clinical_terms(content / "clinical_terms.yaml"))
     problems = list(cross_check(flow))
     if problems:
         raise FlowError(f"{path}: " + "; ".join(problems))

@@ -13,7 +13,7 @@ import io
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable, Sequence
 
 import segno
 from flask import (Blueprint, Response, current_app, flash, get_flashed_messages, redirect, render_template,
@@ -24,9 +24,10 @@ from . import db, fhir
 from .conversations import Service, iso
 from .engine import FlowEngine
 from .errors import ApiError, Gone, NotFound, error_response, wants_json
-from .flows import EXCLUSIVE_VALUE, URGENCY_LEVELS, Answers, Flow
+from .flows import EXCLUSIVE_VALUE, URGENCY_LEVELS, Answers, Criterion, Flow, Question, all_hold
 from .models import Conversation, utcnow
 from .sharing import DEFAULT_DAYS, MAX_DAYS, MIN_DAYS, Clock, SharedConversation, Sharing
+from .wording import match, short_test_list
 
 bp = Blueprint("share", __name__)
 
@@ -42,11 +43,14 @@ FHIR_JSON = "application/fhir+json"
 # The handout, kept to one printed page: at most this many of each list, with "+N more" pointing to the summary.
 SUMMARY_SHOWN = 8       # conditions shown before "more" on the summary page (as on the result page)
 HANDOUT_CONDITIONS = 5
-HANDOUT_REASONS = 2
-HANDOUT_TESTS = 6
+HANDOUT_REASONS = 3             # key features for a condition (and one against)
+HANDOUT_TESTS = 8
 HANDOUT_LIFESTYLE = 8
-HANDOUT_CONDITION_CHARS = 1100  # names, reasons and notes of the listed conditions together
-HANDOUT_LIST_CHARS = 360        # each of the two short lists: tests, home measures
+HANDOUT_CONDITION_CHARS = 900   # names and key features of the listed conditions together
+HANDOUT_LIST_CHARS = 330        # each of the two short lists: tests, home measures
+HANDOUT_DENIED_CHARS = 420      # the pertinent negatives
+LINK_DAYS = (1, DEFAULT_DAYS, 14, MAX_DAYS)  # the lengths offered as chips on the share page
+BACK = {"share": "share.manage"}            # where the handout's back link may lead (?from=share), never a URL
 
 
 # --- headers ---------------------------------------------------------------------------------------------------------
@@ -111,35 +115,64 @@ def long_datetime(moment: datetime) -> str:
     return f"{long_date(moment)}, {moment:%H:%M} UTC"
 
 
+def expiry(moment: datetime) -> dict[str, str]:
+    """A moment for a page: UTC in ISO form, which static/share.js says in the person's own time and words, and
+    the date in words for a browser without JavaScript."""
+    return {"iso": f"{moment:%Y-%m-%dT%H:%M:%S}Z", "words": long_datetime(moment), "date": long_date(moment)}
+
+
+def viewer_owns(shared: SharedConversation) -> bool:
+    """The person who made the link (their device holds the conversation), not a clinician opening it."""
+    return request.cookies.get(COOKIE) == shared.conversation.id
+
+
 # --- what a shared conversation shows ----------------------------------------------------------------------------------
 
-# The handout's rows: a heading and the questions it gathers, each with an optional prefix when several share a row.
+# The history's rows: a heading and the questions it gathers, each with an optional prefix when several share a row.
 # The order: complaint and timeline first (short answers, two to a line on the handout), then where and what.
+# Medicines (values listed under `medicines` in clinical_terms.yaml) are taken out of their rows and get their own.
 ROWS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("Main complaint", (("main_complaint", ""),)),
     ("Since", (("duration", ""),)),
     ("Onset", (("onset", ""),)),
-    ("Morning stiffness", (("morning_stiffness", ""),)),
+    ("Stiffness", (("morning_stiffness", ""),)),
     ("Where", (("pain_locations", ""), ("pain_sides", "sides"))),
     ("Weakness", (("weakness_pattern", ""),)),
     ("Feels like", (("pain_character", ""),)),
     ("Pattern", (("time_pattern", "worst"), ("exertion_response", "with activity"))),
     ("Triggers", (("triggers", ""),)),
     ("Associated", (("associated", ""),)),
-    ("Exposures, medicines", (("exposures", ""),)),
+    ("Exposures", (("exposures", ""),)),
     ("History", (("history", ""),)),
 )
 ABOUT = (("age_band", "age"), ("sex", "sex"))
 RED_FLAG_QUESTION = "red_flags"
+UNSURE = "not_sure"  # an answer that says "I don't know" denies nothing
 URGENCY_WORDS = {"emergency": "Emergency", "same_day": "Same day", "soon": "Within a few days",
                  "routine": "Routine"}
+NONE_REPORTED = "none reported"
+
+Words = Callable[[Question, Sequence[str]], str]
+
+
+def patient_words(question: Question, values: Sequence[str]) -> str:
+    """The person's own words: the flow's labels."""
+    if question.type == "multi" and tuple(values) == (EXCLUSIVE_VALUE,):
+        return NONE_REPORTED
+    return "; ".join(question.label(v) for v in values)
+
+
+def clinical_words(flow: Flow) -> Words:
+    """A clinician's words: the flow's clinical terms (the label where a term is missing)."""
+    def words(question: Question, values: Sequence[str]) -> str:
+        if question.type == "multi" and tuple(values) == (EXCLUSIVE_VALUE,):
+            return NONE_REPORTED
+        return ", ".join(flow.clinical.term(question, v) for v in values)
+    return words
 
 
 def answer_text(flow: Flow, question_id: str, values: tuple[str, ...]) -> str:
-    question = flow.question(question_id)
-    if question.type == "multi" and values == (EXCLUSIVE_VALUE,):
-        return "none reported"
-    return "; ".join(question.label(v) for v in values)
+    return patient_words(flow.question(question_id), values)
 
 
 @dataclass
@@ -153,14 +186,24 @@ class Row:
 
 
 @dataclass
+class Facts:
+    """The answers in one kind of words (the person's or a clinician's): the same facts either way."""
+    about: str
+    rows: list[Row]
+    red_flags_reported: str | None
+    denied: list[str]            # pertinent negatives: warning signs asked about and answered no
+    medicines: str | None        # None when no medicine was asked about
+
+
+@dataclass
 class Summary:
     """Everything the summary page and the handout show, already in words."""
     flow: Flow
     status: str
     updated: datetime
-    about: str
-    rows: list[Row]
-    red_flags_reported: str | None
+    patient: Facts
+    clinical: Facts
+    presentation: str            # the history in one clinical line
     urgency: str | None
     advice: dict[str, str] | None
     flags: list[dict[str, Any]]
@@ -179,88 +222,177 @@ class Summary:
     def urgency_words(self) -> str:
         return URGENCY_WORDS.get(self.urgency or "", "")
 
+    @property
+    def title(self) -> str:
+        """The handout's title: the leading pattern, so a clinician knows in a glance what the page is about."""
+        if self.conditions:
+            return f"Leading pattern: {self.conditions[0]['name']}"
+        if self.urgency == "emergency":
+            return "Stopped at an emergency warning sign"
+        return self.flow.title
 
-def summarise(engine: FlowEngine, conversation: Conversation, answers: Answers,
-              result: dict[str, Any] | None) -> Summary:
-    flow = engine.flow
+
+def _asked(flow: Flow, answers: Answers, question_id: str) -> bool:
+    return question_id in answers and flow.has_question(question_id)
+
+
+def _rows(flow: Flow, answers: Answers, words: Words) -> list[Row]:
     rows, shown = [], {RED_FLAG_QUESTION} | {q for q, _ in ABOUT}
     for title, questions in ROWS:
         row = Row(title)
         for question_id, prefix in questions:
             shown.add(question_id)
-            if question_id in answers and flow.has_question(question_id):
-                row.parts.append((prefix, answer_text(flow, question_id, answers[question_id])))
+            if _asked(flow, answers, question_id):
+                values = [v for v in answers[question_id] if not flow.clinical.is_medicine(question_id, v)]
+                if values:
+                    row.parts.append((prefix, words(flow.question(question_id), values)))
         if row.parts:
             rows.append(row)
     for question in flow.questions:  # a question added to the flow later is never left out
         if question.id in answers and question.id not in shown:
-            rows.append(Row(question.text, [("", answer_text(flow, question.id, answers[question.id]))]))
-    about = ", ".join(f"{word} {answer_text(flow, q, answers[q]).lower()}" for q, word in ABOUT
-                      if q in answers and flow.has_question(q))
+            rows.append(Row(question.text, [("", words(question, answers[question.id]))]))
+    return rows
 
-    result = result or {}
-    flags = result.get("red_flags", [])
+
+def warning_signs(flow: Flow) -> list[tuple[str, str]]:
+    """(question, value) pairs that are warning signs: every value of the red-flag question, and the values a flag of
+    same-day urgency or higher derives from other multi-answer questions alone (a flag that also needs a ticked red
+    flag, such as dark urine with a statin, makes no warning sign of the statin)."""
+    signs = [(RED_FLAG_QUESTION, v) for v in flow.question(RED_FLAG_QUESTION).values if v not in (EXCLUSIVE_VALUE, UNSURE)] \
+        if flow.has_question(RED_FLAG_QUESTION) else []
+    for flag in flow.red_flags:
+        if URGENCY_LEVELS.index(flag.urgency) >= URGENCY_LEVELS.index("same_day") and \
+                all(c.question != RED_FLAG_QUESTION for c in flag.when):
+            signs += [(c.question, v) for c in flag.when if c.question != RED_FLAG_QUESTION
+                      and flow.has_question(c.question) and flow.question(c.question).type == "multi"
+                      for v in c.any_of]
+    return list(dict.fromkeys(signs))
+
+
+def _denied(flow: Flow, answers: Answers, words: Words) -> list[str]:
+    return [words(flow.question(q), (v,)) for q, v in warning_signs(flow)
+            if _asked(flow, answers, q) and v not in answers[q] and UNSURE not in answers[q]]
+
+
+def _medicines(flow: Flow, answers: Answers, words: Words) -> str | None:
+    asked = [(q, v) for q, values in flow.clinical.medicines.items() if _asked(flow, answers, q)
+             for v in values if v in flow.question(q).values]
+    if not asked:
+        return None
+    taken = [words(flow.question(q), (v,)) for q, v in asked if v in answers[q]]
+    return "; ".join(taken) if taken else \
+        f"none of those asked about ({'; '.join(words(flow.question(q), (v,)) for q, v in asked)})"
+
+
+def facts(flow: Flow, answers: Answers, words: Words) -> Facts:
+    return Facts(
+        about=", ".join(f"{word} {words(flow.question(q), answers[q])}" for q, word in ABOUT
+                        if _asked(flow, answers, q)),
+        rows=_rows(flow, answers, words),
+        red_flags_reported=words(flow.question(RED_FLAG_QUESTION), answers[RED_FLAG_QUESTION])
+        if _asked(flow, answers, RED_FLAG_QUESTION) else None,
+        denied=_denied(flow, answers, words), medicines=_medicines(flow, answers, words))
+
+
+# The presenting history in one clinical line: (question, what comes before it).
+PRESENTATION = (("main_complaint", ""), ("pain_sides", ": "), ("pain_locations", " "), ("duration", "; "),
+                ("onset", ", "), ("morning_stiffness", "; "), ("exertion_response", "; "))
+
+
+def presentation(flow: Flow, answers: Answers) -> str:
+    words = clinical_words(flow)
+    line = ""
+    for question_id, before in PRESENTATION:
+        if _asked(flow, answers, question_id) and (answers[question_id] != (EXCLUSIVE_VALUE,)):
+            line += (before if line else "") + words(flow.question(question_id), answers[question_id])
+    return line
+
+
+def _criterion_words(flow: Flow, criterion: Criterion, answers: Answers, words: Words) -> str:
+    question = flow.question(criterion.question)
+    if criterion.none_of:
+        return "no " + words(question, criterion.none_of)
+    return words(question, criterion.matched(answers))
+
+
+def key_features(flow: Flow, condition_id: str, answers: Answers) -> tuple[list[str], list[str]]:
+    """What speaks for and against a condition, in clinical words: the answers its rules that held looked at,
+    heaviest rule first."""
+    card = next((c for c in flow.conditions if c.id == condition_id), None)
+    if card is None:
+        return [], []
+    words = clinical_words(flow)
+    held = sorted((r for r in card.rules if all_hold(r.when, answers)), key=lambda r: -abs(r.weight))
+    features: dict[bool, list[str]] = {True: [], False: []}
+    for rule in held:
+        text = " + ".join(_criterion_words(flow, c, answers, words) for c in rule.when if flow.has_question(c.question))
+        if text and text not in features[rule.weight > 0]:
+            features[rule.weight > 0].append(text)
+    return features[True], features[False]
+
+
+def _flagged_from_answers(flow: Flow, flags: list[dict[str, Any]]) -> list[str]:
+    """Flags raised by other answers than the red-flag question, named by the condition they point to."""
     by_id = {f.id: f for f in flow.red_flags}
     conditions = {c.id: c.name for c in flow.conditions}
     flagged: dict[str, str] = {}  # what the flag points to -> its highest urgency
-    for flag in flags:  # flags raised by other answers than the red-flag question: say which condition they point to
+    for flag in flags:
         rule = by_id.get(flag["id"])
         if rule is None or all(c.question == RED_FLAG_QUESTION for c in rule.when):
             continue
         text = conditions.get(flag.get("condition") or "", "") or flag["text"].split(". ")[0]
         if text not in flagged or URGENCY_LEVELS.index(flag["urgency"]) > URGENCY_LEVELS.index(flagged[text]):
             flagged[text] = flag["urgency"]
-    ranked = result.get("conditions", [])
-    tests: list[str] = []
-    for condition in ranked[:HANDOUT_CONDITIONS]:
-        for test in condition["tests_to_discuss"]:
-            if test not in tests:
-                tests.append(test)
+    return [f"{text} ({URGENCY_WORDS.get(u, u).lower()})" for text, u in flagged.items()]
+
+
+def summarise(engine: FlowEngine, conversation: Conversation, answers: Answers,
+              result: dict[str, Any] | None) -> Summary:
+    flow = engine.flow
+    result = result or {}
+    conditions = []
+    for condition in result.get("conditions", []):
+        features_for, against = key_features(flow, condition["id"], answers)
+        conditions.append({**condition, "match": match(condition["fit"]), "for": features_for, "against": against})
     return Summary(
-        flow=flow, status=conversation.status, updated=conversation.updated_at, about=about, rows=rows,
-        red_flags_reported=answer_text(flow, RED_FLAG_QUESTION, answers[RED_FLAG_QUESTION])
-        if RED_FLAG_QUESTION in answers and flow.has_question(RED_FLAG_QUESTION) else None,
-        urgency=result.get("urgency"), advice=result.get("advice"), flags=flags, flagged_from_answers=[f"{text} ({URGENCY_WORDS.get(u, u).lower()})" for text, u in flagged.items()],
-        conditions=ranked, tests=tests, lifestyle=result.get("lifestyle", []),
+        flow=flow, status=conversation.status, updated=conversation.updated_at,
+        patient=facts(flow, answers, patient_words), clinical=facts(flow, answers, clinical_words(flow)),
+        presentation=presentation(flow, answers),
+        urgency=result.get("urgency"), advice=result.get("advice"), flags=result.get("red_flags", []),
+        flagged_from_answers=_flagged_from_answers(flow, result.get("red_flags", [])),
+        conditions=conditions, tests=short_test_list(conditions, top=HANDOUT_CONDITIONS, limit=None),
+        lifestyle=result.get("lifestyle", []),
         disclaimer=result.get("disclaimer") or flow.disclaimer, answered=len(answers))
 
 
 HANDOUT_SHORT_ROW = 38  # characters: two neighbouring rows this short share a line on the handout
 
 
-def handout_rows(summary: Summary) -> list[dict[str, Any]]:
+def handout_rows(rows: list[Row]) -> list[dict[str, Any]]:
     """The rows in order; two short neighbours share a line, any other row spans the page (keeps it to one page)."""
-    rows = [{"title": r.title, "parts": r.parts, "wide": r.length > HANDOUT_SHORT_ROW} for r in summary.rows]
+    laid = [{"title": r.title, "parts": r.parts, "wide": r.length > HANDOUT_SHORT_ROW} for r in rows]
     i = 0
-    while i < len(rows):
-        if not rows[i]["wide"]:
-            if i + 1 < len(rows) and not rows[i + 1]["wide"]:
+    while i < len(laid):
+        if not laid[i]["wide"]:
+            if i + 1 < len(laid) and not laid[i + 1]["wide"]:
                 i += 2
                 continue
-            rows[i]["wide"] = True
+            laid[i]["wide"] = True
         i += 1
-    return rows
-
-
-def _sentence(text: str) -> str:
-    return text.strip().rstrip(".")
+    return laid
 
 
 def _condition_chars(c: dict[str, Any]) -> int:
-    return len(c["name"]) + sum(len(r) + 2 for r in c["reasons"]) + len(c["against"] or "")
+    return len(c["name"]) + sum(len(r) + 2 for r in c["for"] + c["against"])
 
 
 def handout_conditions(summary: Summary) -> list[dict[str, Any]]:
-    """The top conditions with their reasons, trimmed to a text budget so the page never spills: first the
-    "against" notes go (lowest-ranked first), then the second reasons. What is left out is counted ("+N")."""
-    picked = []
-    for c in summary.conditions[:HANDOUT_CONDITIONS]:
-        because, against = c.get("because", []), c.get("doesnt_fit", [])
-        picked.append({"name": c["name"], "fit": c["fit"],
-                       "reasons": [_sentence(b) for b in because[:HANDOUT_REASONS]],
-                       "more_reasons": max(0, len(because) - HANDOUT_REASONS),
-                       "against": _sentence(against[0]) if against else None,
-                       "more_against": max(0, len(against) - 1)})
+    """The top conditions with their key features, trimmed to a text budget so the page never spills: first the
+    features against go (lowest-ranked first), then features for beyond the first. What is left out is counted."""
+    picked = [{"name": c["name"], "match": c["match"],
+               "for": c["for"][:HANDOUT_REASONS], "more_for": max(0, len(c["for"]) - HANDOUT_REASONS),
+               "against": c["against"][:1], "more_against": max(0, len(c["against"]) - 1)}
+              for c in summary.conditions[:HANDOUT_CONDITIONS]]
 
     def over() -> bool:
         return sum(_condition_chars(c) for c in picked) > HANDOUT_CONDITION_CHARS
@@ -269,13 +401,12 @@ def handout_conditions(summary: Summary) -> list[dict[str, Any]]:
         if not over():
             break
         if c["against"]:
-            c["against"], c["more_against"] = None, 0
+            c["more_against"] += len(c["against"])
+            c["against"] = []
     for c in reversed(picked):
-        if not over():
-            break
-        while len(c["reasons"]) > 1 and over():
-            c["reasons"].pop()
-            c["more_reasons"] += 1
+        while len(c["for"]) > 1 and over():
+            c["for"].pop()
+            c["more_for"] += 1
     return picked
 
 
@@ -320,11 +451,20 @@ def unavailable(err: ApiError):
 @bp.get("/s/<token>")
 def summary(token: str):
     shared, summary_ = shared_summary(token)
-    return render_template("share/summary.html", s=summary_, expires=long_datetime(shared.expires_at),
-                           links={"handout": url_for("share.handout", token=token),
+    owner = viewer_owns(shared)
+    return render_template("share/summary.html", s=summary_, expires=expiry(shared.expires_at), owner=owner,
+                           links={"handout": url_for("share.handout", token=token, **({"from": "share"} if owner else {})),
                                   "fhir": url_for("share.fhir_response", token=token),
-                                  "qr": url_for("share.qr", token=token)},
+                                  "qr": url_for("share.qr", token=token),
+                                  "back": url_for("share.manage")},
                            shown=SUMMARY_SHOWN, long_date=long_date)
+
+
+def handout_back(token: str) -> dict[str, str]:
+    """The handout's back link: to the page it came from, chosen from a fixed list (never a URL from the request)."""
+    if request.args.get("from") in BACK:
+        return {"href": url_for(BACK[request.args["from"]]), "label": "Back to sharing"}
+    return {"href": url_for("share.summary", token=token), "label": "Back to the full summary"}
 
 
 @bp.get("/s/<token>/handout")
@@ -333,13 +473,15 @@ def handout(token: str):
     conditions = handout_conditions(summary_)
     tests = within(summary_.tests[:HANDOUT_TESTS], HANDOUT_LIST_CHARS)
     lifestyle = within([card["title"] for card in summary_.lifestyle[:HANDOUT_LIFESTYLE]], HANDOUT_LIST_CHARS)
-    return render_template("share/handout.html", s=summary_, long_date=long_date, rows=handout_rows(summary_),
+    denied = within(summary_.clinical.denied, HANDOUT_DENIED_CHARS)
+    return render_template("share/handout.html", s=summary_, f=summary_.clinical, long_date=long_date,
+                           rows=handout_rows(summary_.clinical.rows),
                            conditions=conditions, more_conditions=len(summary_.conditions) - len(conditions),
                            tests=tests, more_tests=len(summary_.tests) - len(tests),
                            lifestyle=lifestyle, more_lifestyle=len(summary_.lifestyle) - len(lifestyle),
-                           summary_path=url_for("share.summary", token=token),
-                           qr_path=url_for("share.qr", token=token),
-                           expires=long_datetime(shared.expires_at))
+                           denied=denied, more_denied=len(summary_.clinical.denied) - len(denied),
+                           back=handout_back(token), qr_path=url_for("share.qr", token=token),
+                           expires=expiry(shared.expires_at))
 
 
 @bp.get("/s/<token>/qr.svg")
@@ -387,8 +529,9 @@ def current_link(conversation: Conversation) -> dict[str, Any] | None:
     if shared.conversation.id != conversation.id:
         return None
     return {**link_urls(token), "summary_path": url_for("share.summary", token=token),
-            "handout_path": url_for("share.handout", token=token), "qr_path": url_for("share.qr", token=token),
-            "expires": long_datetime(shared.expires_at)}
+            "handout_path": url_for("share.handout", token=token, **{"from": "share"}),
+            "qr_path": url_for("share.qr", token=token), "expires": expiry(shared.expires_at),
+            "days_left": max(1, round((shared.expires_at - clock()()).total_seconds() / 86400))}
 
 
 @bp.get("/share")
@@ -397,7 +540,7 @@ def manage():
     if conversation.result_json is None:
         return render_template("share/manage.html", state="unfinished")
     return render_template("share/manage.html", state="ready", link=current_link(conversation),
-                           active=sharing().active_links(conversation.id), days=(MIN_DAYS, DEFAULT_DAYS, MAX_DAYS),
+                           active=sharing().active_links(conversation.id), days=LINK_DAYS, default_days=DEFAULT_DAYS,
                            notices=get_flashed_messages())
 
 
@@ -411,7 +554,7 @@ def change():
                             for k, v in err.messages_dict.items())
         return render_template("share/manage.html", state="ready", link=current_link(conversation),
                                active=sharing().active_links(conversation.id),
-                               days=(MIN_DAYS, DEFAULT_DAYS, MAX_DAYS), problem=problem), 422
+                               days=LINK_DAYS, default_days=DEFAULT_DAYS, problem=problem), 422
     if form["action"] == "stop":
         stopped = sharing().revoke_all(conversation.id)
         session.pop(SESSION_KEY, None)
@@ -421,6 +564,5 @@ def change():
         if conversation.result_json is None:
             return redirect(url_for("share.manage"), code=303)
         link = sharing().create(conversation.id, form["expires_in_days"])
-        session[SESSION_KEY] = link.token
-        flash("Your link is ready.")
+        session[SESSION_KEY] = link.token  # the page then opens on the new link, which says "Your link is ready"
     return redirect(url_for("share.manage"), code=303)

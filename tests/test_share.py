@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import html as html_lib
 import hashlib
 import re
 import xml.etree.ElementTree as ET
@@ -260,27 +261,67 @@ def test_shared_pages_are_read_only_and_never_show_the_conversation_id(client, f
 
 
 def test_summary_and_handout_say_what_was_answered_in_words(app, client, finished):
+    """The same facts on both: the person's words on the summary, a clinician's on the handout."""
     link = share(client, finished.id)
     flow = app.extensions["engines"].get("muscle-pain").flow
     result = finished.result()
-    summary = client.get(path_of(link["url"])).get_data(as_text=True)
-    handout = client.get(path_of(link["url"]) + "/handout").get_data(as_text=True)
-    import html as html_lib
-    summary, handout = html_lib.unescape(summary), html_lib.unescape(handout)
+    summary = html_lib.unescape(client.get(path_of(link["url"])).get_data(as_text=True))
+    handout = html_lib.unescape(client.get(path_of(link["url"]) + "/handout").get_data(as_text=True))
     for question_id, value in WIDESPREAD_PAIN.items():
+        question = flow.question(question_id)
         for v in [value] if isinstance(value, str) else value:
-            label = flow.question(question_id).label(v)
             if v != "none":
-                assert label.lower() in summary.lower(), label
-                assert label.lower() in handout.lower(), label
+                assert question.label(v).lower() in summary.lower(), question.label(v)
+                assert flow.clinical.term(question, v) in handout, flow.clinical.term(question, v)
     top = result["conditions"][0]
     for page in (summary, handout):
         assert top["name"] in page
-        assert top["because"][0].rstrip(".") in page
         assert "version 1" in page or "v1" in page
+        assert "%" not in page, "a fit never shows as a percentage"
+        assert "Strong match" in page or "strong match" in page
+    assert "Leading pattern: Fibromyalgia" in handout
+    assert "widespread" in handout and "> 3 mo" in handout and "insidious onset" in handout
     assert "Print / Save as PDF" in handout
     assert 'src="/static/handout.js"' in handout
     assert "Notes" in handout and "Tests they may ask about" in handout
+    assert re.search(r"Name <span class=\"ho-blank\"></span> Date of birth", handout)
+
+
+def test_handout_lists_pertinent_negatives_medicines_and_key_features(client, talk):
+    story = dict(WIDESPREAD_PAIN, red_flags=["weight_loss_night_sweats"], exposures=["statin", "little_sun"],
+                 history=["anticoagulant", "diabetes"])
+    person = talk().through(story)
+    handout = html_lib.unescape(client.get(path_of(share(client, person.id)["url"]) + "/handout").text)
+    negatives = re.search(r"Pertinent negatives \(asked, answered no\):</strong> ([^<]+)", handout).group(1)
+    assert "dyspnoea" in negatives and "syncope" in negatives and "weight loss" not in negatives
+    assert "Red flags reported:</strong> weight loss / night sweats" in handout
+    assert re.search(r"<dt>Medicines</dt><dd>statin; anticoagulant</dd>", handout)
+    assert "little sun exposure" in handout and "diabetes" in handout
+    fibromyalgia = re.search(r"<strong>Fibromyalgia</strong>(.+?)</li>", handout, re.S).group(1)
+    assert "for:" in fibromyalgia and "widespread" in fibromyalgia
+
+
+def test_medicines_asked_and_denied_are_said_as_such(client, talk):
+    person = talk().through(WIDESPREAD_PAIN)  # exposures and history: none
+    handout = html_lib.unescape(client.get(path_of(share(client, person.id)["url"]) + "/handout").text)
+    assert "<dt>Medicines</dt><dd>none of those asked about (statin; diuretic or laxative; anticoagulant)</dd>" in handout
+    negatives = re.search(r"Pertinent negatives \(asked, answered no\):</strong> ([^<]+)", handout).group(1)
+    assert "chest pain" in negatives and "statin" not in negatives  # a medicine is not a warning sign
+
+
+def test_the_fhir_button_is_for_the_clinician_and_the_handout_leads_back(client, finished):
+    link = path_of(share(client, finished.id)["url"])
+    clinician = client.get(link).text
+    assert "FHIR R4" in clinician and "Back to sharing" not in clinician
+    assert 'href="{}/handout"'.format(link) in clinician
+    client.set_cookie("conversation", finished.id)  # the person who shared it, previewing
+    owner = client.get(link).text
+    assert "FHIR R4" not in owner and 'href="/share">‹ Back to sharing' in owner
+    assert 'href="{}/handout?from=share"'.format(link) in owner
+    back = re.compile(r'<a class="btn quiet" href="([^"]+)">(Back[^<]+)</a>')
+    assert back.search(client.get(link + "/handout?from=share").text).groups() == ("/share", "Back to sharing")
+    for query in ("", "?from=https://evil.example/", "?from=//evil.example", "?from=summary"):
+        assert back.search(client.get(link + "/handout" + query).text).groups() == (link, "Back to the full summary")
 
 
 def test_emergency_stop_can_be_shared_and_says_so(client, talk):
@@ -288,7 +329,7 @@ def test_emergency_stop_can_be_shared_and_says_so(client, talk):
     assert stopped.conversation["status"] == "stopped_emergency"
     link = share(client, stopped.id)
     handout = client.get(path_of(link["url"]) + "/handout").get_data(as_text=True)
-    assert "Emergency" in handout and "Chest pain or pressure" in handout
+    assert "Emergency" in handout and "Red flags reported:</strong> chest pain." in handout
     assert "stopped at an emergency warning sign" in handout
 
 
@@ -383,8 +424,10 @@ def test_share_page_makes_shows_and_stops_links(csrf_app):
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and conversation.id not in html
     assert_share_headers(page)
-    assert re.search(r'<option value="7" selected>', html)
-    assert [int(v) for v in re.findall(r'<option value="(\d+)"', html)] == list(range(1, 31))
+    chips = re.findall(r'<input type="radio" name="expires_in_days" value="(\d+)"( checked)?>', html)
+    assert chips == [("1", ""), ("7", " checked"), ("14", ""), ("30", "")]  # one tap makes a 7-day link
+    assert "Stop sharing" not in html  # nothing is shared yet
+    assert 'href="/chat/result">‹ Back to your result' in html
     refused = client.post("/share", data={"action": "create", "expires_in_days": "3"})  # no CSRF token
     assert refused.status_code == 400 and "nothing was changed" in refused.get_data(as_text=True)
 
@@ -395,7 +438,11 @@ def test_share_page_makes_shows_and_stops_links(csrf_app):
     link_token = token_of(html)
     assert conversation.id not in html
     assert f'<img src="/s/{link_token}/qr.svg"' in html
-    assert "4 March 2026" in html  # 3 days after the test clock's 1 March
+    assert f'value="http://localhost/s/{link_token}"' in html and 'id="copy-link" hidden' in html
+    # the script says it in the person's own time; without it, the date and how many days are left
+    assert '<time datetime="2026-03-04T09:00:00Z" data-local>4 March 2026</time></strong>\n          (in 3 days)' in html
+    assert "Stop sharing" in html
+    assert f'href="/s/{link_token}/handout?from=share"' in html
     assert client.get(f"/s/{link_token}").status_code == 200
     assert client.post("/share", data={"csrf_token": token, "action": "create", "expires_in_days": "31"}
                        ).status_code == 422

@@ -1,0 +1,39 @@
+// Share pages: copy the link, open the phone's own share sheet, and say when a link stops working in the person's
+// own time zone and words. Without JavaScript the link can still be selected and copied by hand, and the date shows.
+const url = document.getElementById("share-url");
+const said = document.getElementById("share-said");
+
+function say(text) {
+  if (said) said.textContent = text;
+}
+
+const copy = document.getElementById("copy-link");
+if (url && copy) {
+  copy.hidden = false;
+  copy.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(url.value);
+    } catch {
+      url.select();  // an older browser: select the link so the person can copy it
+      if (!document.execCommand("copy")) return say("Select the link above and copy it.");
+    }
+    say("Link copied. Paste it into a message or an email to your doctor.");
+  });
+}
+
+const share = document.getElementById("share-link");
+if (url && share && navigator.share) {
+  share.hidden = false;
+  share.addEventListener("click", () => {
+    navigator.share({title: "My muscle pain summary", text: "My answers and result, to read before my appointment.",
+                     url: url.value})
+      .catch(() => {});  // the person closed the share sheet: nothing to say
+  });
+}
+
+const words = new Intl.DateTimeFormat(undefined, {weekday: "long", day: "numeric", month: "long", year: "numeric",
+                                                   hour: "numeric", minute: "2-digit"});
+for (const time of document.querySelectorAll("time[data-local]")) {
+  const moment = new Date(time.dateTime);
+  if (!Number.isNaN(moment.getTime())) time.textContent = words.format(moment);
+}
