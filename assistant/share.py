@@ -34,10 +34,15 @@ bp = Blueprint("share", __name__)
 COOKIE = "conversation"        # set by the chat pages: holds the conversation id
 SESSION_KEY = "share_token"    # the last link made on this device, so the page can show it again
 SHARE_HEADERS = {
-    "Referrer-Policy": "no-referrer",          # the token is in the URL: never send it on
     "X-Robots-Tag": "noindex, nofollow",
     "Cache-Control": "no-store",
 }
+# The token is in the URL of every /s/ page: never send it on. The person's own page (/share) has no token in its URL
+# and posts its forms to itself: there the browser must send the same-origin Referer that the CSRF check over HTTPS
+# requires, and still nothing to other sites (docs/security.md).
+REFERRER_POLICY = "no-referrer"
+OWN_PAGE_REFERRER_POLICY = "same-origin"
+OWN_PAGE = ("share.manage", "share.change")
 FHIR_JSON = "application/fhir+json"
 
 # The handout, kept to one printed page: at most this many of each list, with "+N more" pointing to the summary.
@@ -55,6 +60,15 @@ BACK = {"share": "share.manage"}            # where the handout's back link may 
 
 # --- headers ---------------------------------------------------------------------------------------------------------
 
+def referrer_policy() -> str:
+    return OWN_PAGE_REFERRER_POLICY if request.endpoint in OWN_PAGE else REFERRER_POLICY
+
+
+@bp.context_processor
+def _referrer_policy_for_templates() -> dict[str, str]:
+    return {"referrer_policy": referrer_policy()}  # share/base.html repeats it in a meta tag
+
+
 @bp.after_request
 def share_headers(response: Response) -> Response:
     response.headers.update(SHARE_HEADERS)
@@ -63,9 +77,9 @@ def share_headers(response: Response) -> Response:
 
 def _reassert_referrer_policy(sender: Any, response: Response, **extra: Any) -> None:
     """Talisman's app-wide after_request runs after ours and sets its default Referrer-Policy on every response;
-    `request_finished` comes after all of them, so the share pages keep `no-referrer`."""
+    `request_finished` comes after all of them, so the share pages keep their own."""
     if request.blueprint == bp.name:
-        response.headers["Referrer-Policy"] = SHARE_HEADERS["Referrer-Policy"]
+        response.headers["Referrer-Policy"] = referrer_policy()
 
 
 @bp.record_once

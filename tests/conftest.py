@@ -13,6 +13,8 @@ from sqlalchemy import create_engine, text
 from assistant import create_app
 from assistant.db import upgrade
 
+from .https_client import BrowserClient
+
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TABLES = ("share", "answer", "conversation")
 
@@ -64,7 +66,9 @@ def database_url(request, tmp_path) -> str:
 def make_app(database_url: str, **config: Any):
     settings = {"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": database_url}
     settings.update(config)
-    return create_app(settings)
+    app = create_app(settings)
+    app.test_client_class = BrowserClient  # over HTTPS, with the Referer a browser sends (tests/https_client.py)
+    return app
 
 
 @pytest.fixture

@@ -80,7 +80,7 @@ def prod(sqlite_url):
 
 def test_strict_headers_on_pages_api_and_errors(client):
     for path in ("/", "/api/v1/flows", "/api/v1/conversations/nope", "/s/unknown-token", "/no-such-page"):
-        response = client.get(path)
+        response = client.get(path, base_url="http://localhost")
         assert response.headers["Content-Security-Policy"] == EXACT_CSP, path
         assert "unsafe-inline" not in EXACT_CSP and "unsafe-eval" not in EXACT_CSP
         assert response.headers["X-Content-Type-Options"] == "nosniff"

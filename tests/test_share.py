@@ -73,10 +73,11 @@ def every_stored_value(app) -> list[str]:
     return values
 
 
-SHARE_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+SHARE_HEADERS = {"Cache-Control": "no-store"}
 
 
-def assert_share_headers(response) -> None:
+def assert_share_headers(response, referrer_policy: str = "no-referrer") -> None:
+    assert response.headers.get("Referrer-Policy") == referrer_policy, response.request.path
     for name, value in SHARE_HEADERS.items():
         assert response.headers.get(name) == value, (name, response.headers.get(name), response.request.path)
     assert "noindex" in response.headers.get("X-Robots-Tag", "")
@@ -411,6 +412,8 @@ def csrf_token(html: str) -> str:
 
 
 def test_share_page_makes_shows_and_stops_links(csrf_app):
+    """Over HTTPS, with the Referer a browser sends under each page's referrer policy (the client's job): the forms
+    of /share must pass the CSRF check's same-origin Referer test, while the token never leaves in a Referer."""
     from .conftest import Talk
     client = csrf_app.test_client()
     assert client.get("/share").status_code == 404  # no conversation on this device
@@ -423,7 +426,9 @@ def test_share_page_makes_shows_and_stops_links(csrf_app):
     page = client.get("/share")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and conversation.id not in html
-    assert_share_headers(page)
+    assert page.request.url == "https://localhost/share"
+    assert_share_headers(page, referrer_policy="same-origin")  # its URL holds no token; same-origin only
+    assert re.findall(r'<meta name="referrer" content="([^"]+)"', html)[-1] == "same-origin"
     chips = re.findall(r'<input type="radio" name="expires_in_days" value="(\d+)"( checked)?>', html)
     assert chips == [("1", ""), ("7", " checked"), ("14", ""), ("30", "")]  # one tap makes a 7-day link
     assert "Stop sharing" not in html  # nothing is shared yet
@@ -433,23 +438,44 @@ def test_share_page_makes_shows_and_stops_links(csrf_app):
 
     token = csrf_token(html)
     created = client.post("/share", data={"csrf_token": token, "action": "create", "expires_in_days": "3"})
-    assert created.status_code == 303
+    assert created.status_code == 303, created.get_data(as_text=True)[:300]
+    assert created.request.headers["Referer"] == "https://localhost/share"
     html = client.get("/share").get_data(as_text=True)
     link_token = token_of(html)
     assert conversation.id not in html
     assert f'<img src="/s/{link_token}/qr.svg"' in html
-    assert f'value="http://localhost/s/{link_token}"' in html and 'id="copy-link" hidden' in html
+    assert f'value="https://localhost/s/{link_token}"' in html and 'id="copy-link" hidden' in html
     # the script says it in the person's own time; without it, the date and how many days are left
     assert '<time datetime="2026-03-04T09:00:00Z" data-local>4 March 2026</time></strong>\n          (in 3 days)' in html
     assert "Stop sharing" in html
     assert f'href="/s/{link_token}/handout?from=share"' in html
-    assert client.get(f"/s/{link_token}").status_code == 200
     assert client.post("/share", data={"csrf_token": token, "action": "create", "expires_in_days": "31"}
                        ).status_code == 422
     assert client.post("/share", data={"csrf_token": token, "action": "delete-everything"}).status_code == 422
 
+    summary = client.get(f"/s/{link_token}")  # "See what your doctor will see", then back to /share
+    assert summary.status_code == 200
+    assert_share_headers(summary)
+    back = client.get("/share")
+    assert "Referer" not in back.request.headers  # a no-referrer page: the token did not leave in a Referer
     stopped = client.post("/share", data={"csrf_token": token, "action": "stop"})
-    assert stopped.status_code == 303
+    assert stopped.status_code == 303, stopped.get_data(as_text=True)[:300]
     html = client.get("/share").get_data(as_text=True)
     assert "Sharing stopped" in html and link_token not in html
     assert client.get(f"/s/{link_token}").status_code == 410
+
+
+def test_a_form_posted_from_a_no_referrer_page_is_refused_over_https(csrf_app):
+    """Why /share cannot keep `no-referrer`: over HTTPS the CSRF check refuses a post without a same-origin Referer
+    (and a no-referrer page sends `Origin: null`), so that policy stops every form of the page."""
+    from .conftest import Talk
+    client = csrf_app.test_client()
+    conversation = Talk(client).through(WIDESPREAD_PAIN)
+    client.set_cookie("conversation", conversation.id)
+    token = csrf_token(client.get("/share").get_data(as_text=True))
+    refused = client.post("/share", data={"csrf_token": token, "action": "create"},
+                          headers={"Referer": "", "Origin": "null"})
+    assert refused.status_code == 400 and "nothing was changed" in refused.get_data(as_text=True)
+    elsewhere = client.post("/share", data={"csrf_token": token, "action": "create"},
+                            headers={"Referer": "https://evil.example/share", "Origin": "https://evil.example"})
+    assert elsewhere.status_code == 400
