@@ -51,7 +51,6 @@ BLUEPRINT_LIMITS = {
 DEFAULT_LIMITS = ["600 per minute"]
 
 csrf = CSRFProtect()
-talisman = Talisman()
 limiter = Limiter(key_func=get_remote_address, default_limits=DEFAULT_LIMITS, headers_enabled=True,
                   swallow_errors=True, in_memory_fallback_enabled=True)
 
@@ -102,7 +101,9 @@ def init_app(app: Flask) -> None:
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=not development)
     csrf.init_app(app)
-    talisman.init_app(
+    # One Talisman per app: its settings live on the instance, and a shared one would carry one app's settings
+    # (FORCE_HTTPS) into every other app of the process.
+    app.extensions["talisman"] = Talisman(
         app,
         force_https=app.config.get("FORCE_HTTPS", False),
         strict_transport_security=True,

@@ -118,6 +118,15 @@ def test_force_https_redirects_plain_http(sqlite_url):
     app.extensions["db_engine"].dispose()
 
 
+def test_one_apps_https_setting_does_not_leak_into_another_app_of_the_process(sqlite_url):
+    forced = production_app(sqlite_url, FORCE_HTTPS=True)
+    plain = make_app(sqlite_url)
+    assert plain.test_client().get("/api/v1/flows", base_url="http://localhost").status_code == 200
+    assert forced.test_client().get("/api/v1/flows", base_url="http://localhost").status_code in (301, 302)
+    for app in (forced, plain):
+        app.extensions["db_engine"].dispose()
+
+
 def test_behind_a_trusted_proxy_the_forwarded_scheme_and_client_count(sqlite_url):
     app = production_app(sqlite_url, FORCE_HTTPS=True, TRUSTED_PROXIES=1)
     seen = {}

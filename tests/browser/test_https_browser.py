@@ -7,7 +7,7 @@ import re
 import threading
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import BrowserType, expect
 from werkzeug.serving import make_server
 
 from assistant import create_app
@@ -39,8 +39,12 @@ def production_behind_tls(tmp_path):
             app.extensions["db_engine"].dispose()
 
 
-def test_share_link_made_and_stopped_over_https_through_a_tls_front(browser: Browser, production_behind_tls, shot):
+def test_share_link_made_and_stopped_over_https_through_a_tls_front(browser_type: BrowserType,
+                                                                    browser_type_launch_args: dict,
+                                                                    production_behind_tls, shot):
     front, _app = production_behind_tls
+    # A browser of its own: the HSTS this app sends for 127.0.0.1 must not upgrade the other tests' plain-HTTP server.
+    browser = browser_type.launch(**browser_type_launch_args)
     context = browser.new_context(**PHONE, base_url=front, ignore_https_errors=True)
     page = context.new_page()
     posts: list[dict[str, str]] = []
@@ -73,3 +77,4 @@ def test_share_link_made_and_stopped_over_https_through_a_tls_front(browser: Bro
         assert all(token not in (p.get("referer") or "") for p in posts)
     finally:
         context.close()
+        browser.close()
