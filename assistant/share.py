@@ -572,7 +572,7 @@ def change():
     if form["action"] == "stop":
         stopped = sharing().revoke_all(conversation.id)
         session.pop(SESSION_KEY, None)
-        flash("Sharing stopped: every link you made now shows “no longer available”." if stopped
+        flash("Sharing stopped. Your links do not work any more." if stopped
               else "There were no working links to stop.")
     else:
         if conversation.result_json is None:

@@ -14,7 +14,7 @@ STRONG, SOME = 0.66, 0.33  # fit = score / 12: 8 points or more is a strong matc
 NOT_A_CHANCE = ("A match is not a chance. It says how well your answers fit the usual signs of a condition, "
                 "not how likely it is.")
 # Every result says when and what to do; the routine advice of the flow content names no timeframe, so the page adds it.
-NEXT_STEP = {"routine": "Book a normal appointment with your GP or family doctor in the next 2 to 4 weeks."}
+NEXT_STEP = {"routine": "Book to see your GP or family doctor in the next 2 to 4 weeks."}
 NOT_A_PROBABILITY = ("Match: how well the answers fit the condition's usual features (strong, some or weak); "
                      "not a probability.")
 TESTS_FROM_TOP = 3   # the short test list comes from the conditions most worth discussing

@@ -120,8 +120,7 @@ def test_the_page_lists_at_most_six_tests(client):
 def test_a_routine_result_says_when_and_what_to_do(client):
     person = Chat(client).through(WIDESPREAD_PAIN)
     assert 'class="panel u-routine"' in person.html
-    assert re.search(r"Next step:</strong> Book a normal appointment with your GP or family doctor in the next "
-                     r"2 to 4 weeks", person.html)
+    assert re.search(r"Next step:</strong> Book to see your GP or family doctor in the next 2 to 4 weeks", person.html)
 
 
 def render(app, result: dict[str, Any]) -> str:

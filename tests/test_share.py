@@ -189,7 +189,7 @@ def test_expired_link_is_a_friendly_410(client, clock, finished):
     response = client.get(page)
     assert response.status_code == 410
     html = response.get_data(as_text=True)
-    assert "no longer available" in html and "expired" in html
+    assert "This link has stopped working" in html and "expired" in html
     assert_share_headers(response)
     assert client.get(page + "/handout").status_code == 410
     assert client.get(page + "/qr.svg").status_code == 410
