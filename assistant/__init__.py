@@ -19,6 +19,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         config.from_environment(app)
     else:
         app.config.update(test_config)
+    config.check(app)
     os.makedirs(app.instance_path, exist_ok=True)
 
     app.extensions["engines"] = Engines(load_flows(app.config["FLOWS_DIR"]))

@@ -12,13 +12,16 @@ import re
 from functools import partial
 from typing import Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, redirect, request
 from flask.json.provider import DefaultJSONProvider
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import urls
+from .config import SettingsError, is_development
 
 CSP = {
     "default-src": "'self'",
@@ -55,12 +58,8 @@ limiter = Limiter(key_func=get_remote_address, default_limits=DEFAULT_LIMITS, he
                   swallow_errors=True, in_memory_fallback_enabled=True)
 
 
-class InsecureConfiguration(RuntimeError):
+class InsecureConfiguration(SettingsError):
     """Refuse to start in production with development secrets."""
-
-
-def is_development(app: Flask) -> bool:
-    return bool(app.debug or app.testing or app.config.get("DEVELOPMENT"))
 
 
 def check_secret_key(app: Flask) -> None:
@@ -100,12 +99,14 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_ENABLED", not app.testing)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=not development)
+    if app.config.get("FORCE_HTTPS"):
+        app.before_request(redirect_to_https)  # first: a plain-HTTP form post is redirected, not refused
     csrf.init_app(app)
     # One Talisman per app: its settings live on the instance, and a shared one would carry one app's settings
     # (FORCE_HTTPS) into every other app of the process.
     app.extensions["talisman"] = Talisman(
         app,
-        force_https=app.config.get("FORCE_HTTPS", False),
+        force_https=False,  # redirect_to_https below: to PUBLIC_URL, never to the Host the client sent
         strict_transport_security=True,
         strict_transport_security_max_age=31536000,
         session_cookie_secure=not development,
@@ -119,6 +120,16 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     app.after_request(_no_store)
     logging.getLogger("werkzeug").addFilter(REDACT_FILTER)
+
+
+def redirect_to_https() -> Response | None:
+    """FORCE_HTTPS: plain HTTP goes to the same path on PUBLIC_URL (which is https); permanent, and 308 keeps a
+    form's method and body."""
+    if request.is_secure:
+        return None
+    query = request.query_string.decode("latin-1")
+    target = urls.public_base() + request.path + (f"?{query}" if query else "")
+    return redirect(target, code=301 if request.method in ("GET", "HEAD") else 308)
 
 
 def limit_routes(app: Flask) -> None:

@@ -27,6 +27,7 @@ from .errors import ApiError, Gone, NotFound, error_response, wants_json
 from .flows import EXCLUSIVE_VALUE, URGENCY_LEVELS, Answers, Criterion, Flow, Question, all_hold
 from .models import Conversation, utcnow
 from .sharing import DEFAULT_DAYS, MAX_DAYS, MIN_DAYS, Clock, SharedConversation, Sharing
+from .urls import public_url
 from .wording import match, short_test_list
 
 bp = Blueprint("share", __name__)
@@ -103,10 +104,10 @@ def service() -> Service:
 
 
 def link_urls(token: str) -> dict[str, str]:
-    return {"url": url_for("share.summary", token=token, _external=True),
-            "qr_svg_url": url_for("share.qr", token=token, _external=True),
-            "handout_url": url_for("share.handout", token=token, _external=True),
-            "fhir_url": url_for("share.fhir_response", token=token, _external=True)}
+    return {"url": public_url("share.summary", token=token),
+            "qr_svg_url": public_url("share.qr", token=token),
+            "handout_url": public_url("share.handout", token=token),
+            "fhir_url": public_url("share.fhir_response", token=token)}
 
 
 def qr_svg(url: str, title: str = "QR code of the share link") -> bytes:
@@ -118,7 +119,7 @@ def qr_svg(url: str, title: str = "QR code of the share link") -> bytes:
 
 
 def questionnaire_url(flow: Flow) -> str:
-    return url_for("share_api.questionnaire", flow_id=flow.id, _external=True)
+    return public_url("share_api.questionnaire", flow_id=flow.id)
 
 
 def long_date(moment: datetime) -> str:
@@ -501,7 +502,7 @@ def handout(token: str):
 @bp.get("/s/<token>/qr.svg")
 def qr(token: str):
     sharing().resolve(token)
-    return Response(qr_svg(url_for("share.summary", token=token, _external=True)), mimetype="image/svg+xml")
+    return Response(qr_svg(public_url("share.summary", token=token)), mimetype="image/svg+xml")
 
 
 @bp.get("/s/<token>/fhir")

@@ -46,7 +46,8 @@ def run(url: str = SQLITE_URL, calls: int = 600) -> dict[str, Any]:
     from load import flow_engine
 
     reset_database(url)
-    app = create_app({"SECRET_KEY": SECRET_KEY, "DATABASE_URL": url, "RATELIMIT_ENABLED": False})
+    app = create_app({"SECRET_KEY": SECRET_KEY, "DATABASE_URL": url, "RATELIMIT_ENABLED": False,
+                      "PUBLIC_URL": "https://bench.invalid"})
     app.add_url_rule("/bench/stack-floor", "stack_floor", lambda: {"status": "ok", "service": "floor"})
     client = app.test_client()
     bare = Flask("floor")

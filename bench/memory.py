@@ -41,7 +41,8 @@ def run(conversations: int = 10_000, time_limit: float = 900) -> dict[str, Any]:
     url = f"sqlite:///{OUT / 'memory.sqlite3'}"
     OUT.mkdir(exist_ok=True)
     reset_database(url)
-    app = create_app({"SECRET_KEY": SECRET_KEY, "DATABASE_URL": url, "RATELIMIT_ENABLED": False})
+    app = create_app({"SECRET_KEY": SECRET_KEY, "DATABASE_URL": url, "RATELIMIT_ENABLED": False,
+                      "PUBLIC_URL": "https://bench.invalid"})
     client = app.test_client()
     paths = profile_paths()
     started = time.perf_counter()

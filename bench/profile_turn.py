@@ -15,7 +15,8 @@ from common import OUT, PROFILES, SECRET_KEY, reset_database
 
 def make_client(url: str):
     from assistant import create_app
-    app = create_app({"SECRET_KEY": SECRET_KEY, "DATABASE_URL": url, "RATELIMIT_ENABLED": False})
+    app = create_app({"SECRET_KEY": SECRET_KEY, "DATABASE_URL": url, "RATELIMIT_ENABLED": False,
+                      "PUBLIC_URL": "https://bench.invalid"})
     return app, app.test_client()
 
 

@@ -13,6 +13,7 @@ app = create_app({
     "SECRET_KEY": os.environ["SECRET_KEY"],
     "DATABASE_URL": os.environ["BENCH_DATABASE_URL"],
     "RATELIMIT_ENABLED": False,
+    "PUBLIC_URL": "https://bench.invalid",  # production mode needs it; the benchmark never follows a link
 })
 
 

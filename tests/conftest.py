@@ -66,6 +66,8 @@ def database_url(request, tmp_path) -> str:
 def make_app(database_url: str, **config: Any):
     settings = {"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": database_url}
     settings.update(config)
+    if not settings["TESTING"]:  # as deployed: links are built on PUBLIC_URL, the address the test client uses
+        settings.setdefault("PUBLIC_URL", "https://localhost")
     app = create_app(settings)
     app.test_client_class = BrowserClient  # over HTTPS, with the Referer a browser sends (tests/https_client.py)
     return app

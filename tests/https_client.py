@@ -83,6 +83,7 @@ def page_policy(header: str | None, html: str) -> str:
 class BrowserClient(FlaskClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.base_url = BASE_URL  # where requests go unless a test says otherwise
         self.page_url: str | None = None
         self.page_policy = DEFAULT_POLICY
 
@@ -90,7 +91,7 @@ class BrowserClient(FlaskClient):
         if args and not isinstance(args[0], str):  # a prepared request (redirects): as it is
             return super().open(*args, **kwargs)
         path = args[0] if args else kwargs.pop("path", "/")
-        base_url = kwargs.setdefault("base_url", BASE_URL)
+        base_url = kwargs.setdefault("base_url", self.base_url)
         target = urljoin(base_url.rstrip("/") + "/", path)
         method = kwargs.get("method", "GET").upper()
         headers = Headers(kwargs.pop("headers", None) or {})

@@ -45,6 +45,7 @@ def test_init_db_command_creates_tables(tmp_path):
 
 def test_production_refuses_to_start_without_secret_key(monkeypatch):
     monkeypatch.delenv("ASSISTANT_DEV", raising=False)
+    monkeypatch.setenv("PUBLIC_URL", "https://checkin.example.org")
     monkeypatch.delenv("SECRET_KEY", raising=False)
     with pytest.raises(InsecureConfiguration, match="SECRET_KEY must be set"):
         create_app()
@@ -52,6 +53,7 @@ def test_production_refuses_to_start_without_secret_key(monkeypatch):
 
 def test_production_starts_with_secret_key_and_secure_cookies(monkeypatch):
     monkeypatch.delenv("ASSISTANT_DEV", raising=False)
+    monkeypatch.setenv("PUBLIC_URL", "https://checkin.example.org")
     monkeypatch.setenv("SECRET_KEY", "a-long-random-production-secret")
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] is True

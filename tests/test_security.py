@@ -64,7 +64,8 @@ def sqlite_url(tmp_path):
 
 def production_app(url: str, **config) -> Flask:
     """As deployed: not testing, not development, a real secret."""
-    settings = {"TESTING": False, "SECRET_KEY": "a-long-random-production-secret", "DATABASE_URL": url}
+    settings = {"TESTING": False, "SECRET_KEY": "a-long-random-production-secret", "DATABASE_URL": url,
+                "PUBLIC_URL": "https://localhost"}
     settings.update(config)
     return create_app(settings)
 

@@ -40,7 +40,7 @@ class Process:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if k not in ("ASSISTANT_DEV", "REDIS_URL", "FORCE_HTTPS")}
-        env.update(DATABASE_URL=database_url, SECRET_KEY=secret)
+        env.update(DATABASE_URL=database_url, SECRET_KEY=secret, PUBLIC_URL="https://checkin.example.org")
         self.log = log.open("w")
         self.popen = subprocess.Popen(
             [str(GUNICORN), "--workers", "1", "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "2",
