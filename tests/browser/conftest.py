@@ -37,6 +37,7 @@ def live_server(tmp_path_factory) -> str:
     upgrade(url)
     app = create_app({"TESTING": True, "SECRET_KEY": "browser-tests", "DATABASE_URL": url})
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    app.config["PUBLIC_URL"] = f"http://127.0.0.1:{server.server_port}"  # links point where it serves
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
