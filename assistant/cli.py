@@ -8,7 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from .engine import ENDS, FlowEngine
+from .engine import ENDS, STOPS, FlowEngine
 from .flows import Flow, FlowError, load_flows
 from .retention import purge_command
 
@@ -32,7 +32,7 @@ def graph_problems(engine: FlowEngine) -> list[str]:
                 seen.add(dest)
                 todo.append(dest)
     problems = [f"state '{s}' cannot be reached from the start" for s in states
-                if s not in seen and s != "stopped_emergency"]
+                if s not in seen and s not in STOPS]
     for state in states:
         if state in ENDS:
             continue
@@ -67,6 +67,25 @@ def contract_problems(flow: Flow) -> list[str]:
     have = {"conditions": {c.id for c in flow.conditions}, "lifestyle": {c.id for c in flow.lifestyle}}
     for kind, ids in have.items():
         problems += [f"{kind} card '{i}' is missing" for i in contract.get(kind, []) if i not in ids]
+    stops = {s.status for s in flow.stops}
+    problems += [f"no stop ends with status '{s}'" for s in contract.get("statuses", []) if s not in stops]
+    return problems
+
+
+def version_problems(older: Flow, newer: Flow) -> list[str]:
+    """A later version only adds: every question and value of the older one is still there, with the same type."""
+    problems = []
+    for question in older.questions:
+        if not newer.has_question(question.id):
+            problems.append(f"question '{question.id}' of version {older.version} is missing")
+            continue
+        kept = newer.question(question.id)
+        if kept.type != question.type:
+            problems.append(f"question '{question.id}' changed type from {question.type} to {kept.type}")
+        missing = [v for v in question.values if v not in kept.values]
+        if missing:
+            problems.append(f"question '{question.id}' lost value(s) {', '.join(missing)} of version "
+                            f"{older.version}")
     return problems
 
 
@@ -79,6 +98,9 @@ def check_folder(folder: Path) -> list[str]:
     for (flow_id, version), flow in flows.items():
         where = f"{flow_id} v{version}"
         problems += [f"{where}: {p}" for p in graph_problems(FlowEngine(flow)) + contract_problems(flow)]
+        older = flows.get((flow_id, version - 1))
+        if older is not None:
+            problems += [f"{where}: {p}" for p in version_problems(older, flow)]
     if not flows:
         problems.append(f"no flow files in {folder}")
     return problems
@@ -117,8 +139,10 @@ def mermaid(engine: FlowEngine) -> str:
         lines.append(f'    {question.id}["{question.text.replace(chr(34), chr(39))}"]')
     lines.append('    finished(["Result"])')
     lines.append('    stopped_emergency{{"Emergency: stop and call for help"}}')
+    if engine.flow.stops:
+        lines.append('    stopped_not_adult{{"Not an adult: stop, say where to get help"}}')
     for source, dest, label in engine.edges():
-        arrow = "-.->" if dest == "stopped_emergency" else "-->"
+        arrow = "-.->" if dest in STOPS else "-->"
         lines.append(f"    {source} {arrow}|{label}| {dest}" if label else f"    {source} {arrow} {dest}")
     return "\n".join(lines) + "\n"
 

@@ -1,8 +1,8 @@
 """The conversation state machine: one transitions.Machine per flow version, built once, shared by every turn.
 
-States are the question ids plus two ends. After each answer the single event `answer` fires; its transitions are
-tried in order: stop (an emergency red flag is now complete), then every later question whose enableWhen holds,
-then `finished`. A turn attaches a small model carrying the answers, fires, and always detaches it.
+States are the question ids plus the ends. After each answer the single event `answer` fires; its transitions are
+tried in order: a stop the flow declares (e.g. not an adult), stop (an emergency red flag is now complete), then
+every later question whose enableWhen holds, then `finished`. A turn attaches a small model carrying the answers, fires, and always detaches it.
 
 Walking a whole path (to find which answers are on it) replays the same transitions without attaching a model at
 every step: each source state keeps its outgoing transitions in the machine's order, with the same tests, and the
@@ -19,7 +19,9 @@ from .flows import Answers, Criterion, Flow, all_hold
 
 FINISHED = "finished"
 STOPPED = "stopped_emergency"
-ENDS = (FINISHED, STOPPED)
+NOT_ADULT = "stopped_not_adult"
+ENDS = (FINISHED, STOPPED, NOT_ADULT)
+STOPS = (NOT_ADULT, STOPPED)  # ends reached early, when answers so far say the conversation cannot go on
 EVENT = "answer"
 
 
@@ -73,13 +75,15 @@ class FlowEngine:
         for t, test in zip(self.transitions, self._tests):
             self._steps[t["source"]] = self._steps.get(t["source"], ()) + ((t["dest"], test),)
 
-    def _stop_groups(self) -> dict[str, list[tuple[Criterion, ...]]]:
-        """Emergency red flags, filed under the last question they name: that is when they can first be decided."""
-        groups: dict[str, list[tuple[Criterion, ...]]] = {}
-        for flag in self.flow.red_flags:
-            if flag.urgency == "emergency":
-                last = max((c.question for c in flag.when), key=self.flow.position)
-                groups.setdefault(last, []).append(flag.when)
+    def _stop_groups(self) -> dict[str, list[tuple[str, tuple[Criterion, ...]]]]:
+        """Declared stops, then emergency red flags, each filed under the last question it names: that is when it
+        can first be decided. Values are (end state, criteria)."""
+        groups: dict[str, list[tuple[str, tuple[Criterion, ...]]]] = {}
+        stops = [(stop.status, stop.when) for stop in self.flow.stops]
+        stops += [(STOPPED, flag.when) for flag in self.flow.red_flags if flag.urgency == "emergency"]
+        for end, when in stops:
+            last = max((c.question for c in when), key=self.flow.position)
+            groups.setdefault(last, []).append((end, when))
         return groups
 
     def _transitions(self) -> list[dict[str, Any]]:
@@ -93,8 +97,10 @@ class FlowEngine:
             tests.append(test)
 
         for i, question in enumerate(questions):
-            if question.id in self.stop_groups:
-                add(question.id, STOPPED, _any_holds(self.stop_groups[question.id]))
+            for end in STOPS:
+                groups = [when for dest, when in self.stop_groups.get(question.id, ()) if dest == end]
+                if groups:
+                    add(question.id, end, _any_holds(groups))
             for later in questions[i + 1:]:
                 add(question.id, later.id, _holds(later.enable_when) if later.enable_when else None)
                 if not later.enable_when:
@@ -124,19 +130,33 @@ class FlowEngine:
     def walk(self, answers: Answers, until: str | None = None) -> Walk:
         """Follow the flow from the start with these answers; an unanswered question is passed over as absent.
 
-        Stops at `until` (not included) when given, else at an end.
+        Only answers to questions on the way count: an answer left over from another path (a question this path
+        skips) never steers it. Stops at `until` (not included) when given, else at an end.
         """
-        state, visited = self.flow.start, []
+        state, visited, on_path = self.flow.start, [], {}
         follow = self._follow
         while state not in ENDS and state != until:
             visited.append(state)
-            state = follow(state, answers)
+            if state in answers:
+                on_path[state] = answers[state]
+            state = follow(state, on_path)
         return Walk(tuple(visited), state)
 
     def path_answers(self, state: str, answers: Answers) -> Answers:
         """The answers that lead to `state`, in flow order (later answers are not on the path)."""
         visited = self.walk(answers, until=state).visited
         return {q: answers[q] for q in visited if q in answers}
+
+    def resume(self, answers: Answers) -> tuple[str, Answers]:
+        """Where a conversation with these answers goes on: the first question on its path that has no answer (or
+        the end it reaches), and the answers on the path before it. After an edit, answers that are still on the
+        new path are kept rather than asked again."""
+        state, on_path = self.flow.start, {}
+        follow = self._follow
+        while state not in ENDS and state in answers:
+            on_path[state] = answers[state]
+            state = follow(state, on_path)
+        return state, on_path
 
     def remaining(self, state: str, answers: Answers) -> int:
         """How many questions are still likely to be asked from `state`, assuming no emergency stop."""
@@ -153,6 +173,8 @@ class FlowEngine:
             dest = t["dest"]
             if dest == STOPPED:
                 label = "emergency red flag"
+            elif dest == NOT_ADULT:
+                label = "not an adult"
             else:
                 question = self.flow.question(dest) if dest not in ENDS else None
                 label = " and ".join(c.describe() for c in question.enable_when) if question else ""
@@ -176,3 +198,7 @@ class Engines:
 
     def latest(self) -> list[FlowEngine]:
         return [self._engines[(flow_id, version)] for flow_id, version in sorted(self._latest.items())]
+
+    def all(self) -> list[FlowEngine]:
+        """Every served version of every flow, by flow id then version."""
+        return [self._engines[key] for key in sorted(self._engines)]

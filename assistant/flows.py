@@ -15,6 +15,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 URGENCY_LEVELS = ("routine", "soon", "same_day", "emergency")
 QUESTION_TYPES = ("choice", "multi")
 EXCLUSIVE_VALUE = "none"
+NOT_SURE = "not_sure"  # an answer that says "I don't know": as neutral as no answer at all
+STOP_STATUSES = ("stopped_not_adult",)  # ends a flow may declare besides finished and stopped_emergency
 
 
 class FlowError(Exception):
@@ -49,7 +51,7 @@ class Criterion:
 
     def holds(self, answers: Answers) -> bool:
         given = answers.get(self.question)
-        if given is None:
+        if given is None or given == (NOT_SURE,):
             return False
         if self.any_of:
             return any(v in given for v in self.any_of)
@@ -86,6 +88,7 @@ def all_hold(criteria: tuple[Criterion, ...], answers: Answers) -> bool:
 class Option:
     value: str
     label: str
+    group: str = ""  # a heading that gathers related options of a long list (e.g. by body system)
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,12 @@ class RedFlag:
     urgency: str
     text: str
     condition: str | None = None
+    sources: tuple[Source, ...] = ()
+
+    @property
+    def derived(self) -> bool:
+        """Raised from other answers, not from a ticked warning sign."""
+        return all(c.question != "red_flags" for c in self.when)
 
 
 @dataclass(frozen=True)
@@ -202,6 +211,32 @@ class ClinicalTerms:
 
 
 @dataclass(frozen=True)
+class Sign:
+    """A sign to watch for; shown to everyone when `when` is empty, else only when it holds."""
+    text: str
+    when: tuple[Criterion, ...] = ()
+
+
+@dataclass(frozen=True)
+class SafetyNet:
+    """What a result without an emergency says instead of reassurance: what the check could not do, and the signs
+    that should make this person get help the same day."""
+    title: str
+    text: str
+    signs: tuple[Sign, ...]
+
+
+@dataclass(frozen=True)
+class Stop:
+    """An end other than the result: when `when` holds, the conversation stops with `status` and this message."""
+    status: str
+    when: tuple[Criterion, ...]
+    title: str
+    text: str
+    get_help: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Flow:
     id: str
     version: int
@@ -214,6 +249,8 @@ class Flow:
     levels: dict[str, UrgencyLevel] = field(default_factory=dict)
     contract: dict[str, Any] = field(default_factory=dict)
     clinical: ClinicalTerms = field(default_factory=ClinicalTerms)
+    stops: tuple[Stop, ...] = ()
+    safety_net: SafetyNet | None = None
 
     @property
     def start(self) -> str:
@@ -227,6 +264,10 @@ class Flow:
 
     def position(self, question_id: str) -> int:
         return self._order[question_id]
+
+    def stop_for(self, answers: Answers) -> Stop | None:
+        """The declared stop (e.g. not an adult) these answers reach, if any."""
+        return next((s for s in self.stops if all_hold(s.when, answers)), None)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {q.id: q for q in self.questions})
@@ -271,6 +312,15 @@ Id = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_]+$", erro
 class OptionSchema(Schema):
     value = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_]+$"))
     label = fields.String(required=True, validate=validate.Length(min=1))
+    group = fields.String(load_default="")
+
+
+class StopSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(STOP_STATUSES))
+    when = WhenField(required=True)
+    title = Text
+    text = Text
+    get_help = fields.List(fields.String(validate=validate.Length(min=1)), load_default=list)
 
 
 class QuestionSchema(Schema):
@@ -288,6 +338,7 @@ class FlowSchema(Schema):
     title = Text
     disclaimer = Text
     questions = fields.List(fields.Nested(QuestionSchema), required=True, validate=validate.Length(min=1))
+    stops = fields.List(fields.Nested(StopSchema), load_default=list)
 
 
 class SourceSchema(Schema):
@@ -342,6 +393,7 @@ class RedFlagSchema(Schema):
     urgency = fields.String(required=True, validate=validate.OneOf(URGENCY_LEVELS[1:]))
     text = Text
     condition = fields.String()
+    sources = fields.List(fields.Nested(SourceSchema), load_default=list)
 
 
 class LevelSchema(Schema):
@@ -349,10 +401,22 @@ class LevelSchema(Schema):
     advice = Text
 
 
+class SignSchema(Schema):
+    text = Text
+    when = WhenField(load_default=())
+
+
+class SafetyNetSchema(Schema):
+    title = Text
+    text = Text
+    signs = fields.List(fields.Nested(SignSchema), required=True, validate=validate.Length(min=1))
+
+
 class RedFlagsFileSchema(Schema):
     levels = fields.Dict(keys=fields.String(validate=validate.OneOf(URGENCY_LEVELS)),
                          values=fields.Nested(LevelSchema), required=True)
     flags = fields.List(fields.Nested(RedFlagSchema), required=True)
+    safety_net = fields.Nested(SafetyNetSchema)
 
 
 class ClinicalTermsSchema(Schema):
@@ -410,38 +474,93 @@ def _sources(items: list[dict]) -> tuple[Source, ...]:
     return tuple(Source(**s) for s in items)
 
 
+VERSION_KEYS = ("since", "until")
+
+
+def _applies(item: Any, version: int, path: Path) -> bool:
+    """Content shared by several versions of a flow may mark an item `since: N` or `until: N` (inclusive)."""
+    if not isinstance(item, dict):
+        return True
+    bounds = {k: item[k] for k in VERSION_KEYS if k in item}
+    if any(not isinstance(v, int) or isinstance(v, bool) for v in bounds.values()):
+        raise FlowError(f"{path}: 'since' and 'until' take a flow version number ({item.get('id', item)})")
+    return bounds.get("since", 1) <= version <= bounds.get("until", version)
+
+
+def for_version(data: Any, version: int, path: Path) -> Any:
+    """The content as one flow version sees it: items outside their `since`/`until` bounds are left out."""
+    if isinstance(data, list):
+        return [for_version(item, version, path) for item in data if _applies(item, version, path)]
+    if isinstance(data, dict):
+        return {k: for_version(v, version, path) for k, v in data.items() if k not in VERSION_KEYS}
+    return data
+
+
+def _content(path: Path, version: int) -> Any:
+    return for_version(_read_yaml(path), version, path) if path.exists() else None
+
+
 def _questions(raw: dict) -> tuple[Question, ...]:
     return tuple(Question(id=q["linkId"], type=q["type"], text=q["text"].strip(), help=q["help"].strip(),
                           options=tuple(Option(**o) for o in q["answerOption"]), enable_when=q["enableWhen"])
                  for q in raw["questions"])
 
 
-def _conditions(path: Path) -> tuple[ConditionCard, ...]:
-    if not path.exists():
+def _conditions(path: Path, version: int) -> tuple[ConditionCard, ...]:
+    data = _content(path, version)
+    if data is None:
         return ()
-    cards = _load(ConditionCardSchema(many=True), _read_yaml(path), path)
+    cards = _load(ConditionCardSchema(many=True), data, path)
     return tuple(ConditionCard(id=c["id"], name=c["name"], summary=c["summary"].strip(), note=c.get("note"),
                                rules=tuple(Rule(**r) for r in c["rules"]),
                                tests_to_discuss=tuple(c["tests_to_discuss"]), sources=_sources(c["sources"]),
                                lifestyle=tuple(c["lifestyle"])) for c in cards)
 
 
-def _lifestyle(path: Path) -> tuple[LifestyleCard, ...]:
-    if not path.exists():
+def _lifestyle(path: Path, version: int) -> tuple[LifestyleCard, ...]:
+    data = _content(path, version)
+    if data is None:
         return ()
-    cards = _load(LifestyleCardSchema(many=True), _read_yaml(path), path)
+    cards = _load(LifestyleCardSchema(many=True), data, path)
     return tuple(LifestyleCard(id=c["id"], title=c["title"], why=c["why"].strip(), how=c["how"].strip(),
                                cautions=tuple(Caution(**k) for k in c["cautions"]),
                                for_conditions=tuple(c["for_conditions"]), also_when=c["also_when"],
                                sources=_sources(c["sources"])) for c in cards)
 
 
-def _red_flags(path: Path) -> tuple[tuple[RedFlag, ...], dict[str, UrgencyLevel]]:
-    if not path.exists():
-        return (), {}
-    raw = _load(RedFlagsFileSchema(), _read_yaml(path), path)
-    flags = tuple(RedFlag(**f) for f in raw["flags"])
-    return flags, {k: UrgencyLevel(**v) for k, v in raw["levels"].items()}
+def _red_flags(path: Path, version: int) -> dict[str, Any]:
+    """The Flow fields red_flags.yaml fills: red_flags, levels and safety_net."""
+    data = _content(path, version)
+    if data is None:
+        return {}
+    raw = _load(RedFlagsFileSchema(), data, path)
+    net = raw.get("safety_net")
+    return {"red_flags": tuple(RedFlag(**{**f, "sources": _sources(f["sources"])}) for f in raw["flags"]),
+            "levels": {k: UrgencyLevel(**v) for k, v in raw["levels"].items()},
+            "safety_net": SafetyNet(title=net["title"], text=net["text"].strip(),
+                                    signs=tuple(Sign(**sign) for sign in net["signs"])) if net else None}
+
+
+def contract_for(contract: Any, version: int) -> dict[str, Any]:
+    """The public contract of one version: the version-1 ids plus every addition up to this version.
+
+    contract.yaml holds `questions`, `question_types`, `conditions`, `lifestyle` (version 1) and `additions`
+    (version -> the same keys, and `statuses`): later versions only ever add ids.
+    """
+    if not isinstance(contract, dict):
+        return {}
+    merged: dict[str, Any] = {k: v for k, v in contract.items() if k != "additions"}
+    for added_in, extra in sorted((contract.get("additions") or {}).items()):
+        if added_in > version:
+            continue
+        for key, ids in extra.items():
+            if isinstance(ids, dict):
+                target = merged.setdefault(key, {})
+                for name, values in ids.items():
+                    target[name] = list(target.get(name, [])) + list(values)
+            else:
+                merged[key] = list(merged.get(key, [])) + list(ids)
+    return merged
 
 
 def _clinical_terms(path: Path) -> ClinicalTerms:
@@ -455,14 +574,16 @@ def load_flow(path: Path) -> Flow:
     """Load one flow file and the content folder beside it (flows/<id>/), validating both."""
     path = Path(path)
     raw = _load(FlowSchema(), _read_yaml(path), path)
-    content = path.parent / raw["id"]
-    flags, levels = _red_flags(content / "red_flags.yaml")
+    content, version = path.parent / raw["id"], raw["version"]
     contract_path = content / "contract.yaml"
-    flow = Flow(id=raw["id"], version=raw["version"], title=raw["title"], disclaimer=raw["disclaimer"].strip(),
-                questions=_questions(raw), conditions=_conditions(content / "conditions.yaml"),
-                lifestyle=_lifestyle(content / "lifestyle.yaml"), red_flags=flags, levels=levels,
-                contract=_read_yaml(contract_path) if contract_path.exists() else {},
-                clinical=_clinical_terms(content / "clinical_terms.yaml"))
+    flow = Flow(id=raw["id"], version=version, title=raw["title"], disclaimer=raw["disclaimer"].strip(),
+                questions=_questions(raw), conditions=_conditions(content / "conditions.yaml", version),
+                lifestyle=_lifestyle(content / "lifestyle.yaml", version),
+                **_red_flags(content / "red_flags.yaml", version),
+                contract=contract_for(_read_yaml(contract_path), version) if contract_path.exists() else {},
+                clinical=_clinical_terms(content / "clinical_terms.yaml"),
+                stops=tuple(Stop(status=s["status"], when=s["when"], title=s["title"], text=s["text"].strip(),
+                                 get_help=tuple(s["get_help"])) for s in raw["stops"]))
     problems = list(cross_check(flow))
     if problems:
         raise FlowError(f"{path}: " + "; ".join(problems))
@@ -525,3 +646,9 @@ def cross_check(flow: Flow) -> Iterable[str]:
         yield from _check_criteria(flow, f"red_flags[{flag.id}].when", flag.when)
         if flag.condition and flag.condition not in condition_ids:
             yield f"red_flags[{flag.id}].condition: unknown condition id '{flag.condition}'"
+    for dup in _duplicates([f.id for f in flow.red_flags]):
+        yield f"red flag '{dup}' is defined twice for version {flow.version}"
+    for stop in flow.stops:
+        yield from _check_criteria(flow, f"stops[{stop.status}].when", stop.when)
+    for sign in flow.safety_net.signs if flow.safety_net else ():
+        yield from _check_criteria(flow, "safety_net.signs.when", sign.when)
