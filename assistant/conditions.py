@@ -99,8 +99,14 @@ def _prepared(flow: Flow) -> tuple[tuple[tuple[ConditionCard, Tests], ...], dict
     return found
 
 
-def rank(flow: Flow, answers: Answers) -> list[RankedCondition]:
-    """Conditions with some evidence for them (score > 0), most worth discussing first."""
+def rank(flow: Flow, answers: Answers, first: tuple[str, ...] = ()) -> list[RankedCondition]:
+    """Conditions with some evidence for them (score > 0), most worth discussing first.
+
+    `first` names conditions that an urgent warning sign points to: when listed at all, they lead the list in that
+    order, so the card agrees with the warning.
+    """
     cards, order = _prepared(flow)
-    scored = [_score(flow, card, rules, answers) for card, rules in cards]
-    return sorted((r for r in scored if r.score > 0), key=lambda r: (-r.score, order[r.card.id]))
+    scored = [r for r in (_score(flow, card, rules, answers) for card, rules in cards) if r.score > 0]
+    leading = sorted((r for r in scored if r.card.id in first), key=lambda r: first.index(r.card.id))
+    rest = sorted((r for r in scored if r.card.id not in first), key=lambda r: (-r.score, order[r.card.id]))
+    return leading + rest

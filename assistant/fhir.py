@@ -26,7 +26,8 @@ ITEM_CONTROL_SYSTEM = "http://hl7.org/fhir/questionnaire-item-control"
 ENABLE_WHEN_EXPRESSION = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression"
 
 # What a conversation's status means for its QuestionnaireResponse.
-RESPONSE_STATUS = {"finished": "completed", "stopped_emergency": "stopped", "active": "in-progress"}
+RESPONSE_STATUS = {"finished": "completed", "stopped_emergency": "stopped", "stopped_not_adult": "stopped",
+                   "active": "in-progress"}
 
 
 def code_system(questionnaire_url: str, question_id: str) -> str:

@@ -382,7 +382,6 @@ def summarise(engine: FlowEngine, conversation: Conversation, answers: Answers,
 
 HANDOUT_SHORT_ROW = 38  # characters: two neighbouring rows this short share a line on the handout
 
-
 def handout_rows(rows: list[Row]) -> list[dict[str, Any]]:
     """The rows in order; two short neighbours share a line, any other row spans the page (keeps it to one page)."""
     laid = [{"title": r.title, "parts": r.parts, "wide": r.length > HANDOUT_SHORT_ROW} for r in rows]

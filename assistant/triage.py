@@ -12,3 +12,11 @@ def raised_flags(flow: Flow, answers: Answers) -> list[RedFlag]:
 
 def urgency(flags: list[RedFlag]) -> str:
     return max((f.urgency for f in flags), key=URGENCY_LEVELS.index, default="routine")
+
+
+def linked_conditions(flags: list[RedFlag]) -> tuple[str, ...]:
+    """Conditions that a same-day (or more urgent) flag names: the result lists them first, so that the card, the
+    flag and the banner agree."""
+    urgent = URGENCY_LEVELS.index("same_day")
+    return tuple(dict.fromkeys(f.condition for f in flags
+                               if f.condition and URGENCY_LEVELS.index(f.urgency) >= urgent))
