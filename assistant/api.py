@@ -6,8 +6,8 @@ from typing import Any
 from flask import Blueprint, current_app, request, url_for
 from marshmallow import Schema, ValidationError
 
-from . import db, results, schemas
-from .conversations import Service
+from . import db, regions, results, schemas
+from .conversations import Service, options_of
 from .engine import Engines
 from .errors import ApiError, Invalid, NotFound, UnsupportedMediaType
 from .flows import AnswerError
@@ -20,7 +20,7 @@ def engines() -> Engines:
 
 
 def service() -> Service:
-    return Service(db.session(), engines())
+    return Service(db.session(), engines(), region=regions.region_of(request.accept_languages))
 
 
 def load_body(schema: Schema, empty_means_defaults: bool = False) -> dict[str, Any]:
@@ -58,9 +58,7 @@ REWIND_REQUEST = schemas.RewindRequest()
 @bp.post("/assess")
 def assess():
     body = load_body(ASSESS_REQUEST)
-    engine = engines().get(body["flow"])
-    if engine is None:
-        raise NotFound(f"No flow called '{body['flow']}'.", fields={"flow": body["flow"]})
+    engine = served_engine(body["flow"], body.get("version"))
     answers, problems = {}, {}
     for question_id, raw in body["answers"].items():
         if not engine.flow.has_question(question_id):
@@ -76,23 +74,32 @@ def assess():
     return dump(RESULT, results.assess(engine, answers))
 
 
+def served_engine(flow_id: str, version: int | None):
+    """The engine of a flow version that is served (the newest when no version is asked for), else 404."""
+    engine = engines().get(flow_id, version)
+    if engine is None:
+        asked = f" version {version}" if version is not None else ""
+        raise NotFound(f"No flow called '{flow_id}'{asked} is served.", fields={"flow": flow_id})
+    return engine
+
+
 @bp.get("/flows")
 def list_flows():
-    return [dump(FLOW, flow_summary(engine)) for engine in engines().latest()]
+    return [dump(FLOW, flow_summary(engine)) for engine in engines().all()]
 
 
 def flow_summary(engine) -> dict[str, Any]:
     flow = engine.flow
     return {"id": flow.id, "version": flow.version, "title": flow.title,
             "questions": [{"id": q.id, "type": q.type, "text": q.text, "help": q.help,
-                           "options": [{"value": o.value, "label": o.label} for o in q.options]}
+                           "options": options_of(q)}
                           for q in flow.questions]}
 
 
 @bp.post("/conversations")
 def create_conversation():
     body = load_body(CREATE_REQUEST)
-    conversation = service().create(body["flow"])
+    conversation = service().create(body["flow"], body.get("version"))
     location = url_for("api.get_conversation", conversation_id=conversation["id"])
     return dump(CONVERSATION, conversation), 201, {"Location": location}
 

@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
-from . import db, retention, security
+from . import db, regions, retention, security
 from .conversations import Service
 from .errors import ApiError, Conflict, Invalid, NotFound
 from .flows import EXCLUSIVE_VALUE
@@ -51,7 +51,7 @@ LANDING_NOTICES = {
 
 
 def service() -> Service:
-    return Service(db.session(), current_app.extensions["engines"])
+    return Service(db.session(), current_app.extensions["engines"], region=region())
 
 
 def flow_id() -> str:
@@ -141,15 +141,13 @@ def blank_map(conversation: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+def region() -> str:
+    return regions.region_of(request.accept_languages)
+
+
 def emergency_number() -> str:
-    """The number for the big call button, guessed from the browser's language region; 112 works on most mobiles."""
-    for language, _quality in request.accept_languages:
-        region = language.replace("_", "-").split("-")[1].upper() if "-" in language else ""
-        if region in ("GB", "IE"):
-            return "999"
-        if region in ("US", "CA"):
-            return "911"
-    return "112"
+    """The number for the big call button, from the browser's language region; 112 works on most mobiles."""
+    return regions.emergency_number(region())
 
 
 def render_chat(conversation: dict[str, Any], picked: list[str] | None = None, notice: str | None = None):
@@ -164,10 +162,14 @@ def render_chat(conversation: dict[str, Any], picked: list[str] | None = None, n
         exclusive=EXCLUSIVE_VALUE, map_questions=sorted(BODY_MAP_QUESTIONS), blank_map=None if is_map else blank_map(conversation))
 
 
-def render_emergency(conversation: dict[str, Any]):
+STOP_PAGES = {"stopped_emergency": "emergency.html", "stopped_not_adult": "not_adult.html"}
+
+
+def render_stop(conversation: dict[str, Any]):
+    """A conversation that stopped early: only what to do now, and a way back if the last answer was a mistake."""
     result = service().result(conversation["id"])
     turns = history(conversation)
-    return render_template("emergency.html", conversation=conversation, result=result,
+    return render_template(STOP_PAGES[conversation["status"]], conversation=conversation, result=result,
                            number=emergency_number(), last=turns[-1] if turns else None)
 
 
@@ -201,8 +203,8 @@ def conversation():
         return lost() if request.cookies.get(COOKIE) else go("chat.landing")
     if conversation["status"] == "finished":
         return go("chat.result")
-    if conversation["status"] == "stopped_emergency":
-        return render_emergency(conversation)
+    if conversation["status"] in STOP_PAGES:
+        return render_stop(conversation)
     picked = request.args.getlist("pick") if "pick" in request.args or "picked" in request.args else None
     return render_chat(conversation, picked=picked, notice=request.args.get("notice"))
 
@@ -282,8 +284,6 @@ def result():
     conversation = current()
     if conversation is None:
         return lost() if request.cookies.get(COOKIE) else go("chat.landing")
-    if conversation["status"] == "stopped_emergency":
-        return go("chat.conversation")
     if conversation["status"] != "finished":
         return go("chat.conversation")
     outcome = service().result(conversation["id"])

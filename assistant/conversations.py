@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from . import results
-from .engine import ENDS, FINISHED, STOPPED, Engines, FlowEngine
+from . import changes, regions, results, triage
+from .engine import ENDS, Engines, FlowEngine
 from .errors import Conflict, Invalid, NotFound
 from .flows import Answers, AnswerError, Question, as_values
 from .models import Answer, Conversation, Share, utcnow
@@ -61,6 +61,7 @@ class Loaded:
     created_at: datetime
     updated_at: datetime
     result_json: str | None = None
+    previous_result_json: str | None = None
 
 
 # A turn's statements, built once: executed with parameters on the session's connection (same transaction), they
@@ -72,7 +73,8 @@ _ANSWER_ROWS = (select(_ANSWERS.c.question_id, _ANSWERS.c.value_json, _ANSWERS.c
 _ADVANCE = (update(_CONVERSATIONS)
             .where(_CONVERSATIONS.c.id == bindparam("b_id"), _CONVERSATIONS.c.step == bindparam("b_expected"))
             .values(step=bindparam("b_step"), updated_at=bindparam("b_updated_at"), state=bindparam("b_state"),
-                    status=bindparam("b_status"), result_json=bindparam("b_result_json")))
+                    status=bindparam("b_status"), result_json=bindparam("b_result_json"),
+                    previous_result_json=bindparam("b_previous_result_json")))
 _ADD_ANSWER = insert(_ANSWERS)
 # An answer turn reads the conversation and its answers in one statement (one round trip). result_json, which a
 # turn only writes, is left out so that it is not repeated on every answer row.
@@ -92,10 +94,22 @@ def _is_retry(conversation: Loaded, last_row: Row | None, question_id: str, valu
             and last_row.answer_question_id == question_id and _values(last_row.answer_value_json) == values)
 
 
+def options_of(question: Question) -> list[dict[str, str]]:
+    """A question's options as the API shows them; `group` only where the flow gathers options under headings."""
+    return [{"value": o.value, "label": o.label, **({"group": o.group} if o.group else {})}
+            for o in question.options]
+
+
+def status_of(state: str) -> str:
+    """A conversation's status from its state: the end it reached, or active."""
+    return state if state in ENDS else "active"
+
+
 class Service:
-    def __init__(self, db: Session, engines: Engines) -> None:
+    def __init__(self, db: Session, engines: Engines, region: str = "") -> None:
         self.db = db
         self.engines = engines
+        self.region = region  # the person's country (from the browser's language), for the same-day action
 
     # --- reading -----------------------------------------------------------------------------------------------
 
@@ -137,7 +151,7 @@ class Service:
         latest, _ = self._latest_answers(conversation.id)
         return self._view(conversation, engine, latest)
 
-    def _view(self, conversation: Conversation, engine: FlowEngine, latest: Answers) -> dict[str, Any]:
+    def _view(self, conversation: Conversation | Loaded, engine: FlowEngine, latest: Answers) -> dict[str, Any]:
         flow = engine.flow
         answers = engine.path_answers(conversation.state, latest)
         suggestions = {q: v for q, v in latest.items() if q not in answers}
@@ -146,8 +160,9 @@ class Service:
             q = flow.question(conversation.state)
             suggested = suggestions.get(q.id)
             question = {"id": q.id, "type": q.type, "text": q.text, "help": q.help,
-                        "options": [{"value": o.value, "label": o.label} for o in q.options],
+                        "options": options_of(q),
                         "suggested": _stored_value(q, suggested) if suggested else None}
+        urgency = triage.urgency(triage.raised_flags(flow, answers))
         return {
             "id": conversation.id,
             "flow": {"id": conversation.flow_id, "version": conversation.flow_version},
@@ -156,11 +171,32 @@ class Service:
             "question": question,
             "answers": {q: _stored_value(flow.question(q), v) for q, v in answers.items()},
             "suggestions": {q: _stored_value(flow.question(q), v) for q, v in suggestions.items()},
-            "progress": {"answered": len(answers),
-                         "estimated_total": len(answers) + engine.remaining(conversation.state, answers)},
+            "progress": self._progress(conversation.state, engine, answers, latest),
+            "urgency": urgency,
+            "urgent_advice": self._urgent_advice(flow, answers, urgency),
             "created_at": iso(conversation.created_at),
             "updated_at": iso(conversation.updated_at),
         }
+
+    @staticmethod
+    def _progress(state: str, engine: FlowEngine, answers: Answers, latest: Answers) -> dict[str, int]:
+        """Answers on the path, counting those an edit keeps further on, and the questions likely still to come.
+
+        While an earlier answer is being changed, the answers after it still count: progress does not jump back.
+        """
+        if state in ENDS or state not in latest:
+            return {"answered": len(answers), "estimated_total": len(answers) + engine.remaining(state, answers)}
+        resumed, kept = engine.resume(latest)
+        return {"answered": len(kept), "estimated_total": len(kept) + engine.remaining(resumed, kept)}
+
+    def _urgent_advice(self, flow, answers: Answers, urgency: str) -> dict[str, Any] | None:
+        """Once the answers so far need a doctor today: say so at once, with the right first action."""
+        if urgency != "same_day":
+            return None
+        flag = next(f for f in triage.raised_flags(flow, answers) if f.urgency == "same_day")
+        level = flow.levels.get("same_day")
+        return {"title": level.title if level else "Get medical help today", "text": flag.text,
+                "action": regions.same_day_action(self.region)}
 
     def get(self, conversation_id: str) -> dict[str, Any]:
         return self.view(self._load(conversation_id))
@@ -180,8 +216,11 @@ class Service:
 
     # --- changing ----------------------------------------------------------------------------------------------
 
-    def create(self, flow_id: str) -> dict[str, Any]:
-        engine = self.engines.get(flow_id)
+    def create(self, flow_id: str, version: int | None = None) -> dict[str, Any]:
+        engine = self.engines.get(flow_id, version)
+        if engine is None and version is not None and self.engines.get(flow_id) is not None:
+            raise NotFound(f"Flow '{flow_id}' has no version {version} that is still served.",
+                           fields={"version": f"not served: {version}"})
         if engine is None:
             raise NotFound(f"No flow called '{flow_id}'.", fields={"flow": f"unknown flow '{flow_id}'"})
         now = utcnow()
@@ -193,14 +232,14 @@ class Service:
         return self._view(conversation, engine, {})
 
     def _advance(self, conversation: Conversation | Loaded, expected_step: int, *, state: str, status: str,
-                 result_json: str | None) -> None:
+                 result_json: str | None, previous_result_json: str | None) -> None:
         """Move the conversation on by one step, or raise Conflict when someone else got there first.
 
         On success the loaded conversation carries the new values (what the database now holds), without
         reading the row again.
         """
         values = {"step": expected_step + 1, "updated_at": utcnow(), "state": state, "status": status,
-                  "result_json": result_json}
+                  "result_json": result_json, "previous_result_json": previous_result_json}
         moved = self.db.connection().execute(_ADVANCE, {"b_id": conversation.id, "b_expected": expected_step,
                                                         **{f"b_{k}": v for k, v in values.items()}})
         if moved.rowcount != 1:
@@ -232,10 +271,14 @@ class Service:
         answers = engine.path_answers(conversation.state, latest)
         answers[question_id] = values
         next_state = engine.next_state(question_id, answers)
-        status = {FINISHED: "finished", STOPPED: "stopped_emergency"}.get(next_state, "active")
-        result_json = json.dumps(results.build(flow, answers)) if next_state in ENDS else None
+        if next_state not in ENDS and next_state in latest:  # an edit: later answers still on the path are kept
+            next_state, answers = engine.resume({**latest, question_id: values})
+        result_json, previous = None, conversation.previous_result_json
+        if next_state in ENDS:
+            result_json, previous = self._finish(flow, answers, previous), None
         try:
-            self._advance(conversation, step, state=next_state, status=status, result_json=result_json)
+            self._advance(conversation, step, state=next_state, status=status_of(next_state),
+                          result_json=result_json, previous_result_json=previous)
         except Conflict:
             # Another request won the race. If it was this same answer (a retry sent twice at once), say so.
             conversation, latest, last_row = self._load_turn(self.db.connection(), conversation_id)
@@ -248,6 +291,14 @@ class Service:
         latest[question_id] = values
         return self._view(conversation, engine, latest)
 
+    @staticmethod
+    def _finish(flow, answers: Answers, previous_json: str | None) -> str:
+        """The result as stored; after a changed answer it says what moved since the result before the change."""
+        result = results.build(flow, answers)
+        if previous_json:
+            result["changes"] = changes.changes(json.loads(previous_json), result)
+        return json.dumps(result)
+
     def rewind(self, conversation_id: str, question_id: str) -> dict[str, Any]:
         conversation = self._load(conversation_id)
         engine = self.engine_for(conversation)
@@ -258,7 +309,8 @@ class Service:
         if not on_path:
             raise Conflict(f"'{question_id}' has not been asked in this conversation yet.",
                            conversation=self._view(conversation, engine, latest))
-        self._advance(conversation, conversation.step, state=question_id, status="active", result_json=None)
+        self._advance(conversation, conversation.step, state=question_id, status="active", result_json=None,
+                      previous_result_json=conversation.result_json or conversation.previous_result_json)
         self.db.commit()
         return self._view(conversation, engine, latest)
 

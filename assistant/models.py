@@ -25,6 +25,8 @@ class Conversation(Base):
     status: Mapped[str] = mapped_column(String(32))
     step: Mapped[int] = mapped_column(default=0)
     result_json: Mapped[str | None] = mapped_column(Text)
+    # the result before an answer was changed (kept from the rewind until the conversation ends again)
+    previous_result_json: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 

@@ -7,7 +7,8 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from .flows import URGENCY_LEVELS
 
-STATUSES = ("active", "finished", "stopped_emergency")
+STATUSES = ("active", "finished", "stopped_emergency", "stopped_not_adult")
+RESULT_STATUSES = STATUSES[1:]
 
 
 class AnswerValue(fields.Field):
@@ -21,13 +22,18 @@ class AnswerValue(fields.Field):
 
 # --- requests ------------------------------------------------------------------------------------------------------
 
+Version = fields.Integer(strict=True, validate=validate.Range(min=1))  # absent: the newest served version
+
+
 class AssessRequest(Schema):
     flow = fields.String(load_default="muscle-pain")
+    version = Version
     answers = fields.Dict(keys=fields.String(), values=AnswerValue(), required=True)
 
 
 class CreateConversationRequest(Schema):
     flow = fields.String(load_default="muscle-pain")
+    version = Version
 
 
 class AnswerRequest(Schema):
@@ -54,6 +60,7 @@ class FlowRef(Schema):
 class OptionOut(Schema):
     value = fields.String(required=True)
     label = fields.String(required=True)
+    group = fields.String()
 
 
 class QuestionOut(Schema):
@@ -70,6 +77,17 @@ class Progress(Schema):
     estimated_total = fields.Integer(required=True)
 
 
+class Action(Schema):
+    label = fields.String(required=True)
+    href = fields.String(required=True)
+
+
+class UrgentAdvice(Schema):
+    title = fields.String(required=True)
+    text = fields.String(required=True)
+    action = fields.Nested(Action, required=True)
+
+
 class ConversationOut(Schema):
     id = fields.String(required=True)
     flow = fields.Nested(FlowRef, required=True)
@@ -79,6 +97,8 @@ class ConversationOut(Schema):
     answers = fields.Dict(keys=fields.String(), values=AnswerValue(), required=True)
     suggestions = fields.Dict(keys=fields.String(), values=AnswerValue())
     progress = fields.Nested(Progress, required=True)
+    urgency = fields.String(required=True, validate=validate.OneOf(URGENCY_LEVELS))
+    urgent_advice = fields.Nested(UrgentAdvice, allow_none=True, required=True)
     created_at = fields.String(required=True)
     updated_at = fields.String(required=True)
 
@@ -93,6 +113,8 @@ class RedFlagOut(Schema):
     text = fields.String(required=True)
     urgency = fields.String(required=True, validate=validate.OneOf(URGENCY_LEVELS))
     condition = fields.String(allow_none=True)
+    derived = fields.Boolean()
+    sources = fields.List(fields.Nested(SourceOut))
 
 
 class ConditionOut(Schema):
@@ -125,14 +147,30 @@ class Advice(Schema):
     text = fields.String(required=True)
 
 
+class SafetyNetOut(Schema):
+    title = fields.String(required=True)
+    text = fields.String(required=True)
+    signs = fields.List(fields.String(), required=True)
+
+
+class ChangeOut(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(("up", "down", "new", "gone", "urgency")))
+    id = fields.String(required=True)
+    text = fields.String(required=True)
+
+
 class ResultOut(Schema):
     flow = fields.Nested(FlowRef, required=True)
+    status = fields.String(validate=validate.OneOf(RESULT_STATUSES))
     urgency = fields.String(required=True, validate=validate.OneOf(URGENCY_LEVELS))
     advice = fields.Nested(Advice, allow_none=True)
     red_flags = fields.List(fields.Nested(RedFlagOut), required=True)
     conditions = fields.List(fields.Nested(ConditionOut), required=True)
     shown_by_default = fields.Integer()
     lifestyle = fields.List(fields.Nested(LifestyleOut), required=True)
+    safety_net = fields.Nested(SafetyNetOut, allow_none=True)
+    get_help = fields.List(fields.String())
+    changes = fields.List(fields.Nested(ChangeOut))
     disclaimer = fields.String(required=True)
     ignored = fields.List(fields.String(), required=True)
 

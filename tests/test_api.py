@@ -17,7 +17,7 @@ def test_whole_conversation_from_start_to_result(talk):
     progress = conversation.conversation["progress"]
     assert progress["answered"] == progress["estimated_total"] == len(conversation.asked)
     result = conversation.result()
-    assert result["flow"] == {"id": "muscle-pain", "version": 1}
+    assert result["flow"] == {"id": "muscle-pain", "version": 2}
     assert result["urgency"] == "routine"
     assert result["disclaimer"]
     assert result["conditions"], "widespread long-standing pain must suggest something to discuss"
@@ -203,7 +203,7 @@ def test_emergency_stops_the_conversation(talk):
 
 def test_flows_lists_questions(client):
     flows = client.get("/api/v1/flows").get_json()
-    assert [(f["id"], f["version"]) for f in flows] == [("muscle-pain", 1)]
+    assert [(f["id"], f["version"]) for f in flows] == [("muscle-pain", 1), ("muscle-pain", 2)]
     ids = [q["id"] for q in flows[0]["questions"]]
     assert ids[0] == "age_band" and "history" in ids
 

@@ -79,8 +79,9 @@ def stored_step(app, conversation_id: str) -> int:
 
 
 def options_of(conversation: dict[str, Any]) -> list[Any]:
+    """The question's values, leaving out the one answer that ends the conversation at once (under 18)."""
     question = conversation["question"]
-    values = [o["value"] for o in question["options"]]
+    values = [o["value"] for o in question["options"] if o["value"] != "under_18"]
     if question["type"] == "multi":
         return [[v] for v in values]
     return values

@@ -277,7 +277,7 @@ def test_summary_and_handout_say_what_was_answered_in_words(app, client, finishe
     top = result["conditions"][0]
     for page in (summary, handout):
         assert top["name"] in page
-        assert "version 1" in page or "v1" in page
+        assert "version 2" in page or "v2" in page
         assert "%" not in page, "a fit never shows as a percentage"
         assert "Strong match" in page or "strong match" in page
     assert "Leading pattern: Fibromyalgia" in handout

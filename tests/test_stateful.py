@@ -19,7 +19,7 @@ from assistant import schemas
 from assistant.flows import EXCLUSIVE_VALUE
 
 RESULT = schemas.ResultOut()
-ENDS = {"finished", "stopped_emergency"}
+ENDS = {"finished", "stopped_emergency", "stopped_not_adult"}
 MAX_CONVERSATIONS = 3
 
 
@@ -59,8 +59,11 @@ def conversation_walk(client, flow_ids: list[str], question_counts: dict[str, in
             result = response.get_json()
             assert RESULT.validate(result) == {}, RESULT.validate(result)
             assert result["flow"] == conversation["flow"]
+            assert result["status"] == conversation["status"]
             if conversation["status"] == "stopped_emergency":
                 assert result["urgency"] == "emergency" and result["red_flags"]
+            if conversation["status"] == "stopped_not_adult":
+                assert result["conditions"] == [] and result["lifestyle"] == []
             self.results_checked += 1
 
         def answered(self, cid: str, body: dict[str, Any], response) -> None:
@@ -175,7 +178,11 @@ def conversation_walk(client, flow_ids: list[str], question_counts: dict[str, in
         def conversations_are_coherent(self) -> None:
             for conversation in self.known.values():
                 assert conversation["step"] >= len(conversation["answers"])  # every turn counts, rewinds too
-                assert conversation["progress"]["answered"] == len(conversation["answers"])
+                # while an earlier answer is being changed, the answers kept after it still count as answered
+                answered = conversation["progress"]["answered"]
+                assert len(conversation["answers"]) <= answered
+                assert answered <= len(conversation["answers"]) + len(conversation["suggestions"])
+                assert answered <= conversation["progress"]["estimated_total"]
                 assert (conversation["question"] is None) == (conversation["status"] in ENDS)
 
         def teardown(self) -> None:
