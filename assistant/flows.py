@@ -179,6 +179,7 @@ class RedFlag:
     text: str
     condition: str | None = None
     sources: tuple[Source, ...] = ()
+    clinical: str = ""  # a few clinical words for the handout (e.g. "possible DVT")
 
     @property
     def derived(self) -> bool:
@@ -394,6 +395,7 @@ class RedFlagSchema(Schema):
     text = Text
     condition = fields.String()
     sources = fields.List(fields.Nested(SourceSchema), load_default=list)
+    clinical = fields.String(load_default="")
 
 
 class LevelSchema(Schema):

@@ -54,7 +54,8 @@ HANDOUT_TESTS = 8
 HANDOUT_LIFESTYLE = 8
 HANDOUT_CONDITION_CHARS = 900   # names and key features of the listed conditions together
 HANDOUT_LIST_CHARS = 330        # each of the two short lists: tests, home measures
-HANDOUT_DENIED_CHARS = 420      # the pertinent negatives
+HANDOUT_DENIED_CHARS = 300      # the pertinent negatives
+HANDOUT_FLAGGED_CHARS = 200     # flags raised by other answers than the warning-sign question
 LINK_DAYS = (1, DEFAULT_DAYS, 14, MAX_DAYS)  # the lengths offered as chips on the share page
 BACK = {"share": "share.manage"}            # where the handout's back link may lead (?from=share), never a URL
 
@@ -347,7 +348,8 @@ def key_features(flow: Flow, condition_id: str, answers: Answers) -> tuple[list[
 
 
 def _flagged_from_answers(flow: Flow, flags: list[dict[str, Any]]) -> list[str]:
-    """Flags raised by other answers than the red-flag question, named by the condition they point to."""
+    """Flags raised by other answers than the red-flag question, in clinical words or by the condition they point
+    to."""
     by_id = {f.id: f for f in flow.red_flags}
     conditions = {c.id: c.name for c in flow.conditions}
     flagged: dict[str, str] = {}  # what the flag points to -> its highest urgency
@@ -355,7 +357,7 @@ def _flagged_from_answers(flow: Flow, flags: list[dict[str, Any]]) -> list[str]:
         rule = by_id.get(flag["id"])
         if rule is None or all(c.question == RED_FLAG_QUESTION for c in rule.when):
             continue
-        text = conditions.get(flag.get("condition") or "", "") or flag["text"].split(". ")[0]
+        text = rule.clinical or conditions.get(flag.get("condition") or "", "") or flag["text"].split(". ")[0]
         if text not in flagged or URGENCY_LEVELS.index(flag["urgency"]) > URGENCY_LEVELS.index(flagged[text]):
             flagged[text] = flag["urgency"]
     return [f"{text} ({URGENCY_WORDS.get(u, u).lower()})" for text, u in flagged.items()]
@@ -488,12 +490,14 @@ def handout(token: str):
     tests = within(summary_.tests[:HANDOUT_TESTS], HANDOUT_LIST_CHARS)
     lifestyle = within([card["title"] for card in summary_.lifestyle[:HANDOUT_LIFESTYLE]], HANDOUT_LIST_CHARS)
     denied = within(summary_.clinical.denied, HANDOUT_DENIED_CHARS)
+    flagged = within(summary_.flagged_from_answers, HANDOUT_FLAGGED_CHARS)
     return render_template("share/handout.html", s=summary_, f=summary_.clinical, long_date=long_date,
                            rows=handout_rows(summary_.clinical.rows),
                            conditions=conditions, more_conditions=len(summary_.conditions) - len(conditions),
                            tests=tests, more_tests=len(summary_.tests) - len(tests),
                            lifestyle=lifestyle, more_lifestyle=len(summary_.lifestyle) - len(lifestyle),
                            denied=denied, more_denied=len(summary_.clinical.denied) - len(denied),
+                           flagged=flagged, more_flagged=len(summary_.flagged_from_answers) - len(flagged),
                            back=handout_back(token), qr_path=url_for("share.qr", token=token),
                            expires=expiry(shared.expires_at))
 

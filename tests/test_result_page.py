@@ -132,14 +132,13 @@ def render(app, result: dict[str, Any]) -> str:
 def test_safety_net_and_changes_show_when_the_result_has_them(app):
     plain = render(app, fake_result(3))
     assert "safety-net" not in plain and "What your change did" not in plain
-    result = dict(fake_result(3), safety_net={"title": "Get help sooner if", "items": ["You get a fever."]},
+    result = dict(fake_result(3), safety_net={"title": "Get help sooner if", "text": "It could not examine you.",
+                                              "signs": ["You get a fever."]},
                   changes=[{"kind": "up", "id": "c1", "text": "Condition 1 moved up."}])
     page = render(app, result)
     assert page.index("u-same_day") < page.index("Get help sooner if") < page.index("What your change did") \
         < page.index("Conditions to talk about")
     assert "<li>You get a fever.</li>" in page and '<li class="change-up">Condition 1 moved up.</li>' in page
-    listed = render(app, dict(fake_result(1), safety_net=["Call 111 if it gets worse."]))
-    assert "When to get help sooner" in listed and "<li>Call 111 if it gets worse.</li>" in listed
 
 
 def test_start_over_and_delete_ask_first(client):
