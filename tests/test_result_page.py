@@ -136,8 +136,8 @@ def test_safety_net_and_changes_show_when_the_result_has_them(app):
                                               "signs": ["You get a fever."]},
                   changes=[{"kind": "up", "id": "c1", "text": "Condition 1 moved up."}])
     page = render(app, result)
-    assert page.index("u-same_day") < page.index("Get help sooner if") < page.index("What your change did") \
-        < page.index("Conditions to talk about")
+    assert page.index("u-same_day") < page.index("What your change did") < page.index("Conditions to talk about") \
+        < page.index("Get help sooner if")  # the safety net follows the list, which starts on the first screen
     assert "<li>You get a fever.</li>" in page and '<li class="change-up">Condition 1 moved up.</li>' in page
 
 
