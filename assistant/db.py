@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import psycopg
 from alembic import command
 from alembic.config import Config
 from flask import Flask, current_app, g
@@ -12,6 +13,41 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+# A PostgreSQL that goes silent (connections open, no answers) must not hold a request until gunicorn kills the
+# worker: every wait is bounded, so a turn answers 503 within 5 s (a dead pooled connection, then a failed reconnect:
+# 2 + 2 s) and the next request after the database returns is served again.
+CONNECT_TIMEOUT = 2            # seconds to open a connection (libpq's minimum)
+ANSWER_TIMEOUT = 2.0           # seconds any one exchange with the server may take, measured here (client side)
+SERVER_TIMEOUTS = {            # the server's own limits, below ANSWER_TIMEOUT so a slow but alive server cancels first
+    "statement_timeout": "1500ms",
+    "lock_timeout": "1500ms",
+    "idle_in_transaction_session_timeout": "10s",
+}
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 3, "keepalives_count": 3,
+              "tcp_user_timeout": 10_000}  # a vanished peer is noticed by the kernel, also on idle pooled connections
+
+
+class PatientConnection(psycopg.Connection):
+    """psycopg's connection that gives up on any one exchange with the server after ANSWER_TIMEOUT seconds.
+
+    Neither statement_timeout (the server must be answering to apply it) nor TCP keepalives (something in between
+    may still acknowledge packets) end a wait on a server that went silent; only the client can. On timeout the
+    connection is closed, since its protocol state is unknown, so SQLAlchemy discards it and the error is a 503.
+    """
+
+    answer_timeout = ANSWER_TIMEOUT
+
+    def wait(self, gen, *args, timeout=None, **kwargs):  # type: ignore[no-untyped-def, override]
+        try:
+            return super().wait(gen, *args, timeout=self.answer_timeout if timeout is None else timeout, **kwargs)
+        except psycopg.errors._WaitTimeout:  # what psycopg (>= 3.3) raises when wait(timeout=) runs out
+            self.pgconn.finish()
+            raise
+
+
+def _connect_patiently(_dialect, _record, cargs, cparams) -> PatientConnection:
+    return PatientConnection.connect(*cargs, **cparams)
 
 
 def normalise_url(url: str) -> str:
@@ -33,13 +69,19 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, serving: bool = True) -> Engine:
+    """The engine for `url`. `serving`: the timeouts of a request (see above); migrations pass False."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, pool_timeout=5,
-                         connect_args={"connect_timeout": 5})
+    if not serving:
+        return create_engine(url, connect_args={"connect_timeout": 10, **KEEPALIVES})
+    options = " ".join(f"-c {name}={value}" for name, value in SERVER_TIMEOUTS.items())
+    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, pool_timeout=5,
+                           connect_args={"connect_timeout": CONNECT_TIMEOUT, "options": options, **KEEPALIVES})
+    event.listen(engine, "do_connect", _connect_patiently)
+    return engine
 
 
 def alembic_config(url: str) -> Config:

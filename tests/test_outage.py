@@ -33,7 +33,12 @@ TOKEN_SHAPED = "T" * 43
 
 class TcpProxy:
     """Forwards 127.0.0.1:<port> to the database. stop() drops every connection and refuses new ones; start() listens
-    again on the same port; cut_when(b"...") drops the connection carrying those bytes before they arrive."""
+    again on the same port; cut_when(b"...") drops the connection carrying those bytes before they arrive.
+
+    freeze() makes the database go silent instead: connections stay open and new ones are accepted, but nothing is
+    passed on in either direction until thaw() (what a hung server or a black-holed network looks like to the app).
+    freeze_when(b"...") freezes just before those bytes would arrive. A frozen proxy thaws by itself after
+    `thaw_after` seconds, so code without timeouts finishes late (and its test fails) rather than hanging."""
 
     def __init__(self, target: tuple[str, int]) -> None:
         self.target = target
@@ -46,6 +51,11 @@ class TcpProxy:
         self.lock = threading.Lock()
         self.cut_pattern: bytes | None = None
         self.cuts = 0
+        self.flowing = threading.Event()
+        self.flowing.set()
+        self.freeze_pattern: bytes | None = None
+        self.guard: threading.Timer | None = None
+        self.thaw_after = 30.0
 
     def start(self) -> None:
         listener = socket.socket()
@@ -66,6 +76,24 @@ class TcpProxy:
 
     def cut_when(self, pattern: bytes) -> None:
         self.cut_pattern = pattern
+
+    def freeze(self) -> None:
+        self.flowing.clear()
+        self.guard = threading.Timer(self.thaw_after, self.thaw)
+        self.guard.daemon = True
+        self.guard.start()
+
+    def freeze_when(self, pattern: bytes) -> None:
+        self.freeze_pattern = pattern
+
+    @property
+    def frozen(self) -> bool:
+        return not self.flowing.is_set()
+
+    def thaw(self) -> None:
+        if self.guard is not None:
+            self.guard.cancel()
+        self.flowing.set()
 
     def _close(self, sock: socket.socket) -> None:
         try:
@@ -105,6 +133,10 @@ class TcpProxy:
                     self.cut_pattern = None
                     self.cuts += 1
                     break  # the statement never reaches the server: the connection dies mid-transaction
+                if inspect and self.freeze_pattern and self.freeze_pattern in data:
+                    self.freeze_pattern = None
+                    self.freeze()
+                self.flowing.wait()  # silent while frozen: the bytes wait here, as in a hung server's buffers
                 dest.sendall(data)
         except OSError:
             pass
@@ -223,6 +255,55 @@ def test_a_turn_cut_in_the_middle_leaves_nothing_half_written(proxied):
     assert after["step"] == before["step"] + 1 and after["answers"] == [("age_band", 0)]
     assert answer(client, conversation, "40_49").status_code == 200  # an identical retry stays idempotent
     assert state(direct, conversation["id"]) == after
+
+
+@pytest.mark.postgres
+def test_a_silent_postgresql_answers_503_fast_and_recovers_by_itself(proxied):
+    """Connections open, no answers: the turn, a new conversation and a page answer 503 before the frozen proxy's
+    guard (30 s) would thaw it, i.e. on the app's own timeouts (at most 2 s + 2 s by db.py's settings)."""
+    app, proxy, direct = proxied
+    client = app.test_client()
+    conversation = client.post("/api/v1/conversations", json={}).get_json()
+    conversation = answer(client, conversation, "40_49").get_json()
+    before = state(direct, conversation["id"])
+
+    proxy.freeze()
+    try:
+        assert_unavailable_json(answer(client, conversation, ["none"]))  # its pooled connection went silent
+        assert_unavailable_json(client.post("/api/v1/conversations", json={}))  # a new one cannot open either
+        assert_unavailable_page(client.get("/test-outage-page"))
+        assert proxy.frozen, "the requests ended only because the guard thawed the database"
+    finally:
+        proxy.thaw()
+    assert state(direct, conversation["id"]) == before
+
+    resumed = answer(client, conversation, ["none"])  # the database is back; the app is not restarted
+    assert resumed.status_code == 200, resumed.get_json()
+    assert state(direct, conversation["id"])["answers"] == [("age_band", 0), ("red_flags", 1)]
+
+
+@pytest.mark.postgres
+def test_a_database_going_silent_in_the_middle_of_a_turn_leaves_nothing_half_written(proxied):
+    app, proxy, direct = proxied
+    client = app.test_client()
+    conversation = client.post("/api/v1/conversations", json={}).get_json()
+    before = state(direct, conversation["id"])
+
+    proxy.freeze_when(b"INSERT INTO answer")  # the step moved on inside the transaction; then silence
+    assert_unavailable_json(answer(client, conversation, "40_49"))
+    assert proxy.frozen, "the turn ended only because the guard thawed the database"
+    proxy.thaw()  # what was held back now arrives, without a COMMIT, on a connection the app has closed
+    retried = answer(client, conversation, "40_49")
+    assert retried.status_code == 200, retried.get_json()
+    after = state(direct, conversation["id"])
+    assert after["step"] == before["step"] + 1 and after["answers"] == [("age_band", 0)]
+
+
+def test_database_timeouts_add_up_to_less_than_five_seconds():
+    """The worst case of a request on a silent database: its pooled connection times out, the reconnect too."""
+    from assistant.db import ANSWER_TIMEOUT, CONNECT_TIMEOUT, SERVER_TIMEOUTS
+    assert ANSWER_TIMEOUT + CONNECT_TIMEOUT < 5
+    assert int(SERVER_TIMEOUTS["statement_timeout"].removesuffix("ms")) < ANSWER_TIMEOUT * 1000
 
 
 # --- SQLite locked by another process ------------------------------------------------------------------------------
