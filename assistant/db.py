@@ -1,6 +1,10 @@
 """The database lifecycle: engine and session per app, one session per request, migrations, `flask init-db`."""
 from __future__ import annotations
 
+import logging
+import os
+import sqlite3
+import stat
 from pathlib import Path
 
 import click
@@ -10,9 +14,11 @@ from alembic.config import Config
 from flask import Flask, current_app, g
 from flask.cli import with_appcontext
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger(__name__)
 
 # A PostgreSQL that goes silent (connections open, no answers) must not hold a request until gunicorn kills the
 # worker: every wait is bounded, so a turn answers 503 within 5 s (a dead pooled connection, then a failed reconnect:
@@ -69,11 +75,80 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+# --- SQLite that was (or is) read-only -----------------------------------------------------------------------------
+
+SIDECARS = ("-wal", "-shm")  # WAL mode's companion files, created next to the database
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL (None for other databases and in-memory ones)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def _can(path: Path, mode: int) -> bool:
+    """os.access for the user the process acts as (its effective ids), where the system can tell."""
+    return os.access(path, mode, effective_ids=os.access in os.supports_effective_ids)
+
+
+def writable_problems(path: Path) -> list[str]:
+    """What stops this process from writing the SQLite database at `path` (empty when nothing does)."""
+    folder = path.parent
+    if not folder.is_dir():
+        return [f"the folder {folder} does not exist"]
+    problems = []
+    if not _can(folder, os.W_OK | os.X_OK):
+        problems.append(f"the folder {folder} is not writable (SQLite creates {path.name}-wal and "
+                        f"{path.name}-shm next to the database)")
+    problems += [f"{file} is read-only" for file in [path, *(Path(f"{path}{s}") for s in SIDECARS)]
+                 if file.exists() and not _can(file, os.W_OK)]
+    return problems
+
+
+def say_if_not_writable(path: Path) -> None:
+    problems = writable_problems(path)
+    if problems:
+        log.error("The SQLite database cannot be written by this process (user id %s): %s. Until that is fixed, "
+                  "nothing can be saved and every change answers 503 'storage unavailable'; once the permissions "
+                  "are right the app carries on by itself, without a restart.", os.geteuid(), "; ".join(problems))
+
+
+def _repair_sidecars(path: Path) -> None:
+    """A connection opened while the database was read-only created -wal/-shm read-only too (SQLite copies the
+    database's mode). Once the database is writable again, give them its mode, or every connection stays read-only."""
+    if not _can(path, os.W_OK):
+        return
+    mode = stat.S_IMODE(path.stat().st_mode)
+    for sidecar in (Path(f"{path}{s}") for s in SIDECARS):
+        try:
+            if sidecar.exists() and not _can(sidecar, os.W_OK):
+                sidecar.chmod(mode)
+        except OSError:  # not ours to change: say_if_not_writable names it
+            pass
+
+
+def _read_only_means_reconnect(path: Path):
+    def handle_error(context: ExceptionContext) -> None:
+        error = context.original_exception
+        if isinstance(error, sqlite3.Error) and getattr(error, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_READONLY:
+            # A connection opened read-only stays so: discard it (and the pool), so the next request opens the file
+            # afresh and writes again as soon as the permissions allow.
+            _repair_sidecars(path)
+            say_if_not_writable(path)
+            context.is_disconnect = True
+    return handle_error
+
+
 def make_engine(url: str, serving: bool = True) -> Engine:
     """The engine for `url`. `serving`: the timeouts of a request (see above); migrations pass False."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        path = sqlite_file(url)
+        if path is not None:
+            event.listen(engine, "handle_error", _read_only_means_reconnect(path))
         return engine
     if not serving:
         return create_engine(url, connect_args={"connect_timeout": 10, **KEEPALIVES})
@@ -99,6 +174,9 @@ def init_app(app: Flask) -> None:
     url = normalise_url(app.config["DATABASE_URL"])
     app.config["DATABASE_URL"] = url
     engine = make_engine(url)
+    path = sqlite_file(url)
+    if path is not None:
+        say_if_not_writable(path)  # at start-up, in words, rather than as 503s later
     app.extensions["db_engine"] = engine
     app.extensions["db_sessions"] = sessionmaker(engine, expire_on_commit=False)
     app.teardown_appcontext(close_session)

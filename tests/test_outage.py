@@ -5,14 +5,22 @@
   the answer row is written), to show that a turn is one transaction.
 - SQLite is locked by another process holding a write transaction (a backup tool or a migration would): writes
   cannot happen, so they answer 503 and change nothing, and they work again once the lock is gone.
+- SQLite opened while its file was read-only (a restore, a wrong chown): 503 while it is, writes again once the
+  permissions are back, and a clear message at start-up.
 The app is never restarted or touched between outage and recovery.
 """
 from __future__ import annotations
 
+import logging
+import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -360,3 +368,89 @@ def test_sqlite_locked_by_another_process_is_503_and_recovers(sqlite_app):
     assert state(direct, conversation["id"])["answers"] == [("age_band", 0)]
     assert client.get("/test-outage-page").status_code == 200
     direct.dispose()
+
+
+# --- SQLite opened while read-only ----------------------------------------------------------------------------------
+
+NOBODY = 65534
+
+
+@contextmanager
+def as_app_user():
+    """File permissions mean nothing to root: when the tests run as root, the app's part runs as `nobody`."""
+    if os.geteuid() != 0:
+        yield
+        return
+    os.setegid(NOBODY)
+    os.seteuid(NOBODY)
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+        os.setegid(0)
+
+
+@pytest.fixture
+def app_folder(tmp_path):
+    # As `nobody`, Python cannot import from root's own folders: import everything a request needs first.
+    warm = make_app(f"sqlite:///{tmp_path / 'warm.sqlite3'}")
+    db.upgrade(warm.config["DATABASE_URL"])
+    answer(warm.test_client(), warm.test_client().post("/api/v1/conversations", json={}).get_json(), "40_49")
+    warm.extensions["db_engine"].dispose()
+    folder = Path(tempfile.mkdtemp(prefix="assistant-ro-"))
+    folder.chmod(0o755)
+    if os.geteuid() == 0:
+        os.chown(folder, NOBODY, NOBODY)
+    yield folder
+    folder.chmod(0o755)
+    shutil.rmtree(folder)
+
+
+def test_sqlite_opened_read_only_writes_again_once_permissions_are_back(app_folder, caplog):
+    path = app_folder / "assistant.sqlite3"
+    url = f"sqlite:///{path}"
+    with as_app_user():
+        db.upgrade(url)
+    path.chmod(0o444)
+    caplog.set_level(logging.ERROR, logger="assistant.db")
+    with as_app_user():
+        app = make_app(url)
+        client = app.test_client()
+        assert_unavailable_json(client.post("/api/v1/conversations", json={}))
+        assert_unavailable_json(client.post("/api/v1/conversations", json={}))
+    # SQLite created -wal/-shm with the database's read-only mode; they stay so after the file is fixed
+    assert any(not (Path(f"{path}{s}").stat().st_mode & 0o200) for s in ("-wal", "-shm"))
+
+    path.chmod(0o644)  # permissions restored; the app is not restarted
+    with as_app_user():
+        statuses = []
+        for _ in range(3):
+            statuses.append(client.post("/api/v1/conversations", json={}).status_code)
+            if statuses[-1] == 201:
+                break
+        assert statuses[-1] == 201 and statuses.count(503) <= 1, statuses  # at most the request that found out
+        conversation = client.post("/api/v1/conversations", json={}).get_json()
+        assert answer(client, conversation, "40_49").status_code == 200
+    app.extensions["db_engine"].dispose()
+    said = [r.getMessage() for r in caplog.records if r.name == "assistant.db"]
+    assert said and f"{path} is read-only" in said[0] and "without a restart" in said[0], said  # at start-up
+
+
+def test_start_up_says_clearly_when_the_database_folder_is_not_writable(app_folder, caplog):
+    path = app_folder / "assistant.sqlite3"
+    url = f"sqlite:///{path}"
+    with as_app_user():
+        db.upgrade(url)
+    caplog.set_level(logging.ERROR, logger="assistant.db")
+    with as_app_user():
+        make_app(url).extensions["db_engine"].dispose()
+    assert not [r for r in caplog.records if r.name == "assistant.db"]  # all is well: nothing said
+
+    app_folder.chmod(0o555)
+    with as_app_user():
+        app = make_app(url)
+        assert_unavailable_json(app.test_client().post("/api/v1/conversations", json={}))
+        app.extensions["db_engine"].dispose()
+    said = [r.getMessage() for r in caplog.records if r.name == "assistant.db"]
+    assert said and f"the folder {app_folder} is not writable" in said[0], said
+    assert "assistant.sqlite3-wal" in said[0] and "503" in said[0]
