@@ -8,9 +8,10 @@ from flask import Flask
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    from . import api, chat, cli, config, db, errors, openapi, security, share, share_api, wording
+    from . import api, chat, cli, config, db, errors, i18n, openapi, security, share, share_api, wording
     from .engine import Engines
     from .flows import load_flows
+    from .translations import Languages
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(config.defaults(app))
@@ -22,11 +23,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     config.check(app)
     os.makedirs(app.instance_path, exist_ok=True)
 
-    app.extensions["engines"] = Engines(load_flows(app.config["FLOWS_DIR"]))
+    flows = load_flows(app.config["FLOWS_DIR"])
+    app.extensions["engines"] = Engines(flows, Languages(flows, app.config["FLOWS_DIR"]))
     db.init_app(app)
     security.init_app(app)
     security.csrf.exempt(api.bp)  # JSON only (415 otherwise), and the conversation id is the bearer key
     security.csrf.exempt(share_api.bp)  # same rules as api.bp
+    i18n.init_app(app)
     errors.register(app)
     cli.init_app(app)
     app.jinja_env.globals.update(wording.TEMPLATE_GLOBALS)

@@ -6,7 +6,7 @@ from typing import Any
 from flask import Blueprint, current_app, request, url_for
 from marshmallow import Schema, ValidationError
 
-from . import db, regions, results, schemas
+from . import db, i18n, regions, results, schemas
 from .conversations import Service, options_of
 from .engine import Engines
 from .errors import ApiError, Invalid, NotFound, UnsupportedMediaType
@@ -20,7 +20,8 @@ def engines() -> Engines:
 
 
 def service() -> Service:
-    return Service(db.session(), engines(), region=regions.region_of(request.accept_languages))
+    return Service(db.session(), engines(), region=regions.region_of(request.accept_languages),
+                   language=i18n.asked())
 
 
 def load_body(schema: Schema, empty_means_defaults: bool = False) -> dict[str, Any]:
@@ -42,6 +43,8 @@ def load_body(schema: Schema, empty_means_defaults: bool = False) -> dict[str, A
 
 
 def dump(schema: Schema, data: Any) -> Any:
+    if isinstance(data, dict) and "language" in data:
+        i18n.answered_in(data["language"])
     return schema.dump(data)
 
 
@@ -71,7 +74,8 @@ def assess():
     if problems:
         names = ", ".join(sorted(problems))
         raise Invalid(f"Some answers are not valid: {names}.", fields={"answers": problems})
-    return dump(RESULT, results.assess(engine, answers))
+    texts = engines().languages.flow(engine.flow, i18n.page_language())
+    return dump(RESULT, results.assess(engine, answers, texts))
 
 
 def served_engine(flow_id: str, version: int | None):

@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
-from . import db, regions, retention, security
+from . import db, i18n, regions, retention, security
 from .conversations import Service
 from .errors import ApiError, Conflict, Invalid, NotFound
 from .flows import EXCLUSIVE_VALUE
@@ -51,7 +51,8 @@ LANDING_NOTICES = {
 
 
 def service() -> Service:
-    return Service(db.session(), current_app.extensions["engines"], region=region())
+    return Service(db.session(), current_app.extensions["engines"], region=region(),
+                   language=i18n.page_language())
 
 
 def flow_id() -> str:

@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 
 from .engine import ENDS, STOPS, FlowEngine
 from .flows import Flow, FlowError, load_flows
+from .translations import Languages
 from .retention import purge_command
 
 flows_cli = AppGroup("flows", help="Check and draw the conversation flows.")
@@ -103,6 +104,23 @@ def check_folder(folder: Path) -> list[str]:
             problems += [f"{where}: {p}" for p in version_problems(older, flow)]
     if not flows:
         problems.append(f"no flow files in {folder}")
+    return problems + translation_problems(flows, folder)
+
+
+def translation_problems(flows: dict, folder: Path) -> list[str]:
+    """Every text without a translation, and every translation whose English changed since (stale), per language."""
+    try:
+        languages = Languages(flows, folder)
+    except FlowError as err:
+        return [str(err)]
+    problems = []
+    for (flow_id, version, language), (missing, stale) in languages.problems.items():
+        where = f"{flow_id} v{version} [{language}]"
+        problems += [f"{where}: no translation for {item}" for item in missing]
+        problems += [f"{where}: stale translation (the English changed since) of {item}" for item in stale]
+    for flow_id, language in sorted({(f, lang) for f, _, lang in languages.problems}):
+        problems += [f"{flow_id} [{language}]: stale translation (its English is gone) of {item}"
+                     for item in languages.unused(flow_id, language)]
     return problems
 
 

@@ -16,10 +16,11 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from . import changes, regions, results, triage
+from . import changes, regions, results, translations, triage
 from .engine import ENDS, Engines, FlowEngine
 from .errors import Conflict, Invalid, NotFound
-from .flows import Answers, AnswerError, Question, as_values
+from .flows import Answers, AnswerError, Flow, Question, as_values
+from .translations import ENGLISH
 from .models import Answer, Conversation, Share, utcnow
 
 
@@ -62,6 +63,7 @@ class Loaded:
     updated_at: datetime
     result_json: str | None = None
     previous_result_json: str | None = None
+    language: str = "en"
 
 
 # A turn's statements, built once: executed with parameters on the session's connection (same transaction), they
@@ -74,7 +76,7 @@ _ADVANCE = (update(_CONVERSATIONS)
             .where(_CONVERSATIONS.c.id == bindparam("b_id"), _CONVERSATIONS.c.step == bindparam("b_expected"))
             .values(step=bindparam("b_step"), updated_at=bindparam("b_updated_at"), state=bindparam("b_state"),
                     status=bindparam("b_status"), result_json=bindparam("b_result_json"),
-                    previous_result_json=bindparam("b_previous_result_json")))
+                    previous_result_json=bindparam("b_previous_result_json"), language=bindparam("b_language")))
 _ADD_ANSWER = insert(_ANSWERS)
 # An answer turn reads the conversation and its answers in one statement (one round trip). result_json, which a
 # turn only writes, is left out so that it is not repeated on every answer row.
@@ -106,10 +108,23 @@ def status_of(state: str) -> str:
 
 
 class Service:
-    def __init__(self, db: Session, engines: Engines, region: str = "") -> None:
+    def __init__(self, db: Session, engines: Engines, region: str = "", language: str | None = None) -> None:
         self.db = db
         self.engines = engines
         self.region = region  # the person's country (from the browser's language), for the same-day action
+        self.language = language  # the language this request asks for; None: the conversation's own
+
+    def language_of(self, conversation: Conversation | Loaded) -> str:
+        return self.language or conversation.language or ENGLISH
+
+    def texts(self, engine: FlowEngine, language: str) -> Flow:
+        """The engine's flow in `language` (its words only: ids, rules and results are the same)."""
+        languages = self.engines.languages
+        return languages.flow(engine.flow, language) if languages else engine.flow
+
+    def _phrase(self, flow: Flow, language: str):
+        languages = self.engines.languages
+        return languages.phrase(flow.id, language) if languages else translations.english
 
     # --- reading -----------------------------------------------------------------------------------------------
 
@@ -152,7 +167,8 @@ class Service:
         return self._view(conversation, engine, latest)
 
     def _view(self, conversation: Conversation | Loaded, engine: FlowEngine, latest: Answers) -> dict[str, Any]:
-        flow = engine.flow
+        language = self.language_of(conversation)
+        flow = self.texts(engine, language)
         answers = engine.path_answers(conversation.state, latest)
         suggestions = {q: v for q, v in latest.items() if q not in answers}
         question = None
@@ -174,6 +190,7 @@ class Service:
             "progress": self._progress(conversation.state, engine, answers, latest),
             "urgency": urgency,
             "urgent_advice": self._urgent_advice(flow, answers, urgency),
+            "language": language,
             "created_at": iso(conversation.created_at),
             "updated_at": iso(conversation.updated_at),
         }
@@ -202,10 +219,21 @@ class Service:
         return self.view(self._load(conversation_id))
 
     def result(self, conversation_id: str) -> dict[str, Any]:
+        """The stored result; asked for in another language than it was made in, the same result in those words."""
         conversation = self._load(conversation_id)
         if conversation.result_json is None:
             raise Conflict("The conversation is not finished yet.", code="not_finished", conversation=self.view(conversation))
-        return json.loads(conversation.result_json)
+        stored = json.loads(conversation.result_json)
+        language = self.language_of(conversation)
+        if language == conversation.language:
+            return stored
+        engine = self.engine_for(conversation)
+        latest, _ = self._latest_answers(conversation.id)
+        flow = self.texts(engine, language)
+        result = results.build(flow, engine.path_answers(conversation.state, latest))
+        if "changes" in stored:
+            result["changes"] = changes.described(stored["changes"], flow, self._phrase(flow, language))
+        return result
 
     def answers_of(self, conversation_id: str) -> tuple[Conversation, Answers]:
         """The conversation and the answers on its path (for summaries and exports)."""
@@ -226,7 +254,7 @@ class Service:
         now = utcnow()
         conversation = Conversation(id=new_id(), flow_id=flow_id, flow_version=engine.flow.version,
                                     state=engine.flow.start, status="active", step=0,
-                                    created_at=now, updated_at=now)
+                                    created_at=now, updated_at=now, language=self.language or ENGLISH)
         self.db.add(conversation)
         self.db.commit()
         return self._view(conversation, engine, {})
@@ -239,7 +267,8 @@ class Service:
         reading the row again.
         """
         values = {"step": expected_step + 1, "updated_at": utcnow(), "state": state, "status": status,
-                  "result_json": result_json, "previous_result_json": previous_result_json}
+                  "result_json": result_json, "previous_result_json": previous_result_json,
+                  "language": self.language_of(conversation)}
         moved = self.db.connection().execute(_ADVANCE, {"b_id": conversation.id, "b_expected": expected_step,
                                                         **{f"b_{k}": v for k, v in values.items()}})
         if moved.rowcount != 1:
@@ -275,7 +304,8 @@ class Service:
             next_state, answers = engine.resume({**latest, question_id: values})
         result_json, previous = None, conversation.previous_result_json
         if next_state in ENDS:
-            result_json, previous = self._finish(flow, answers, previous), None
+            language = self.language_of(conversation)
+            result_json, previous = self._finish(self.texts(engine, language), answers, previous, language), None
         try:
             self._advance(conversation, step, state=next_state, status=status_of(next_state),
                           result_json=result_json, previous_result_json=previous)
@@ -291,12 +321,12 @@ class Service:
         latest[question_id] = values
         return self._view(conversation, engine, latest)
 
-    @staticmethod
-    def _finish(flow, answers: Answers, previous_json: str | None) -> str:
+    def _finish(self, flow: Flow, answers: Answers, previous_json: str | None, language: str) -> str:
         """The result as stored; after a changed answer it says what moved since the result before the change."""
         result = results.build(flow, answers)
         if previous_json:
-            result["changes"] = changes.changes(json.loads(previous_json), result)
+            moved = changes.moves(json.loads(previous_json), result)
+            result["changes"] = changes.described(moved, flow, self._phrase(flow, language))
         return json.dumps(result)
 
     def rewind(self, conversation_id: str, question_id: str) -> dict[str, Any]:

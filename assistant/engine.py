@@ -183,9 +183,11 @@ class FlowEngine:
 
 
 class Engines:
-    """Every flow version's engine, built once at start-up."""
+    """Every flow version's engine, built once at start-up, and the flows' words in every language (`languages`,
+    a translations.Languages: the engines run on ids, which no language changes)."""
 
-    def __init__(self, flows: dict[tuple[str, int], Flow]) -> None:
+    def __init__(self, flows: dict[tuple[str, int], Flow], languages: Any = None) -> None:
+        self.languages = languages
         self._engines = {key: FlowEngine(flow) for key, flow in flows.items()}
         self._latest: dict[str, int] = {}
         for flow_id, version in self._engines:

@@ -252,6 +252,7 @@ class Flow:
     clinical: ClinicalTerms = field(default_factory=ClinicalTerms)
     stops: tuple[Stop, ...] = ()
     safety_net: SafetyNet | None = None
+    language: str = "en"  # the language of its words (translations.localize makes the others)
 
     @property
     def start(self) -> str:
@@ -439,7 +440,7 @@ _Loader.yaml_implicit_resolvers = {
 _Loader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
 
 
-def _read_yaml(path: Path) -> Any:
+def read_yaml(path: Path) -> Any:
     try:
         return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
     except yaml.YAMLError as err:
@@ -499,7 +500,7 @@ def for_version(data: Any, version: int, path: Path) -> Any:
 
 
 def _content(path: Path, version: int) -> Any:
-    return for_version(_read_yaml(path), version, path) if path.exists() else None
+    return for_version(read_yaml(path), version, path) if path.exists() else None
 
 
 def _questions(raw: dict) -> tuple[Question, ...]:
@@ -568,21 +569,21 @@ def contract_for(contract: Any, version: int) -> dict[str, Any]:
 def _clinical_terms(path: Path) -> ClinicalTerms:
     if not path.exists():
         return ClinicalTerms()
-    raw = _load(ClinicalTermsSchema(), _read_yaml(path) or {}, path)
+    raw = _load(ClinicalTermsSchema(), read_yaml(path) or {}, path)
     return ClinicalTerms(terms=raw["terms"], medicines={q: tuple(v) for q, v in raw["medicines"].items()})
 
 
 def load_flow(path: Path) -> Flow:
     """Load one flow file and the content folder beside it (flows/<id>/), validating both."""
     path = Path(path)
-    raw = _load(FlowSchema(), _read_yaml(path), path)
+    raw = _load(FlowSchema(), read_yaml(path), path)
     content, version = path.parent / raw["id"], raw["version"]
     contract_path = content / "contract.yaml"
     flow = Flow(id=raw["id"], version=version, title=raw["title"], disclaimer=raw["disclaimer"].strip(),
                 questions=_questions(raw), conditions=_conditions(content / "conditions.yaml", version),
                 lifestyle=_lifestyle(content / "lifestyle.yaml", version),
                 **_red_flags(content / "red_flags.yaml", version),
-                contract=contract_for(_read_yaml(contract_path), version) if contract_path.exists() else {},
+                contract=contract_for(read_yaml(contract_path), version) if contract_path.exists() else {},
                 clinical=_clinical_terms(content / "clinical_terms.yaml"),
                 stops=tuple(Stop(status=s["status"], when=s["when"], title=s["title"], text=s["text"].strip(),
                                  get_help=tuple(s["get_help"])) for s in raw["stops"]))

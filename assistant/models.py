@@ -27,6 +27,7 @@ class Conversation(Base):
     result_json: Mapped[str | None] = mapped_column(Text)
     # the result before an answer was changed (kept from the rewind until the conversation ends again)
     previous_result_json: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 

@@ -48,6 +48,7 @@ def _stopped(flow: Flow, stop: Stop, ignored: list[str] | None) -> dict[str, Any
     """A conversation that ended early by the flow's own rule (e.g. not an adult): its message and nothing else."""
     return {
         "flow": {"id": flow.id, "version": flow.version},
+        "language": flow.language,
         "status": stop.status,
         "urgency": "routine",
         "advice": {"title": stop.title, "text": stop.text},
@@ -74,6 +75,7 @@ def build(flow: Flow, answers: Answers, ignored: list[str] | None = None) -> dic
     level = flow.levels.get(urgency)
     return {
         "flow": {"id": flow.id, "version": flow.version},
+        "language": flow.language,
         "status": STOPPED if urgency == "emergency" else FINISHED,
         "urgency": urgency,
         "advice": {"title": level.title, "text": level.advice} if level else None,
@@ -87,9 +89,10 @@ def build(flow: Flow, answers: Answers, ignored: list[str] | None = None) -> dic
     }
 
 
-def assess(engine: FlowEngine, answers: Answers) -> dict[str, Any]:
-    """Stateless assessment: answers the flow would not have asked are set aside and listed as ignored."""
+def assess(engine: FlowEngine, answers: Answers, flow: Flow | None = None) -> dict[str, Any]:
+    """Stateless assessment: answers the flow would not have asked are set aside and listed as ignored.
+    `flow` is the engine's flow in the words to answer in (by default the engine's own)."""
     walk = engine.walk(answers)
     used = {q: answers[q] for q in walk.visited if q in answers}
-    return build(engine.flow, used, [q for q in answers if q not in used])
+    return build(flow or engine.flow, used, [q for q in answers if q not in used])
 

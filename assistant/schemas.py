@@ -99,6 +99,7 @@ class ConversationOut(Schema):
     progress = fields.Nested(Progress, required=True)
     urgency = fields.String(required=True, validate=validate.OneOf(URGENCY_LEVELS))
     urgent_advice = fields.Nested(UrgentAdvice, allow_none=True, required=True)
+    language = fields.String()
     created_at = fields.String(required=True)
     updated_at = fields.String(required=True)
 
@@ -157,10 +158,13 @@ class ChangeOut(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(("up", "down", "new", "gone", "urgency")))
     id = fields.String(required=True)
     text = fields.String(required=True)
+    was = fields.Raw(allow_none=True)  # the place on the list before (or the urgency before)
+    now = fields.Raw(allow_none=True)  # the place after (or the urgency after)
 
 
 class ResultOut(Schema):
     flow = fields.Nested(FlowRef, required=True)
+    language = fields.String()
     status = fields.String(validate=validate.OneOf(RESULT_STATUSES))
     urgency = fields.String(required=True, validate=validate.OneOf(URGENCY_LEVELS))
     advice = fields.Nested(Advice, allow_none=True)

@@ -1,0 +1,118 @@
+"""Flow content in another language: words change, ids and results never; missing and stale translations are
+reported; the API reads Accept-Language, says Content-Language, and a conversation keeps its language."""
+import shutil
+
+import pytest
+import yaml
+
+from assistant.cli import check_folder
+from assistant.config import PROJECT_ROOT
+from assistant.flows import load_flows
+from assistant.translations import Languages
+
+from .conftest import WIDESPREAD_PAIN, make_app
+
+SAMPLE = {
+    "language": "xx",
+    "name": "Test language",
+    "flow": {"title": {"en": "Muscle pain and feeling unwell all over", "xx": "XX title"}},
+    "questions": {
+        "age_band": {"text": {"en": "How old are you?", "xx": "XX how old?"},
+                     "options": {"40_49": {"en": "40 to 49", "xx": "XX 40-49"}}},
+        "sex": {"text": {"en": "An English text that has since changed", "xx": "XX stale"}},
+    },
+    "conditions": {"fibromyalgia": {"name": {"en": "Fibromyalgia", "xx": "XX Fibro"},
+                                    "reasons": {"An English sentence no rule has any more.": "XX gone"}}},
+    "sources": {"https://www.nhs.uk/conditions/fibromyalgia/": {"title": "XX NHS page",
+                                                                "url": "https://example.org/xx/fibro"}},
+}
+
+
+@pytest.fixture
+def flows_dir(tmp_path):
+    target = tmp_path / "flows"
+    shutil.copytree(PROJECT_ROOT / "flows", target)
+    for old in target.glob("*/es.yaml"):
+        old.unlink()  # only the sample language, so what is missing is known
+    (target / "muscle-pain" / "xx.yaml").write_text(yaml.safe_dump(SAMPLE, allow_unicode=True))
+    return target
+
+
+@pytest.fixture
+def client(flows_dir, tmp_path):
+    from assistant.db import upgrade
+    url = f"sqlite:///{tmp_path / 'lang.sqlite3'}"
+    upgrade(url)
+    app = make_app(url, FLOWS_DIR=str(flows_dir))
+    yield app.test_client()
+    app.extensions["db_engine"].dispose()
+
+
+def test_a_language_changes_words_never_ids_rules_or_weights(flows_dir):
+    flows = load_flows(flows_dir)
+    languages = Languages(flows, flows_dir)
+    english = flows[("muscle-pain", 2)]
+    other = languages.flow(english, "xx")
+    assert other.language == "xx" and other.title == "XX title"
+    assert other.question("age_band").text == "XX how old?"
+    assert other.question("age_band").label("40_49") == "XX 40-49"
+    assert [q.id for q in other.questions] == [q.id for q in english.questions]
+    assert [o.value for q in other.questions for o in q.options] == [o.value for q in english.questions for o in q.options]
+    assert [(r.when, r.weight) for c in other.conditions for r in c.rules] == \
+           [(r.when, r.weight) for c in english.conditions for r in c.rules]
+    fibro = next(c for c in other.conditions if c.id == "fibromyalgia")
+    assert fibro.name == "XX Fibro" and fibro.sources[0].url == "https://example.org/xx/fibro"
+
+
+def test_a_stale_translation_is_never_shown_and_is_reported(flows_dir):
+    flows = load_flows(flows_dir)
+    languages = Languages(flows, flows_dir)
+    other = languages.flow(flows[("muscle-pain", 2)], "xx")
+    assert other.question("sex").text == flows[("muscle-pain", 2)].question("sex").text  # English, not "XX stale"
+    problems = check_folder(flows_dir)
+    assert any("[xx]: stale translation (the English changed since) of questions.sex.text" in p for p in problems)
+    assert any("[xx]: no translation for questions.onset.text" in p for p in problems)
+    assert any("its English is gone" in p and "An English sentence no rule has" in p for p in problems)
+
+
+def test_the_real_flows_have_no_missing_or_stale_translation():
+    problems = [p for p in check_folder(PROJECT_ROOT / "flows") if "translation" in p]
+    assert problems == [], problems[:20]
+
+
+def test_results_are_identical_across_languages_but_their_words(client):
+    english = client.post("/api/v1/assess", json={"answers": WIDESPREAD_PAIN}).get_json()
+    other = client.post("/api/v1/assess", json={"answers": WIDESPREAD_PAIN},
+                        headers={"Accept-Language": "xx"})
+    assert other.headers["Content-Language"] == "xx"
+    other = other.get_json()
+    assert [c["id"] for c in other["conditions"]] == [c["id"] for c in english["conditions"]]
+    assert [c["score"] for c in other["conditions"]] == [c["score"] for c in english["conditions"]]
+    assert other["urgency"] == english["urgency"] and other["language"] == "xx"
+    fibro = next(c for c in other["conditions"] if c["id"] == "fibromyalgia")
+    assert fibro["name"] == "XX Fibro"
+
+
+def test_a_conversation_keeps_its_language_unless_a_request_asks_for_another(client):
+    started = client.post("/api/v1/conversations", json={}, headers={"Accept-Language": "xx, en;q=0.5"})
+    assert started.headers["Content-Language"] == "xx"
+    conversation = started.get_json()
+    assert conversation["question"]["text"] == "XX how old?" and conversation["language"] == "xx"
+    again = client.get(f"/api/v1/conversations/{conversation['id']}")  # no Accept-Language: its own language
+    assert again.get_json()["question"]["text"] == "XX how old?" and again.headers["Content-Language"] == "xx"
+    english = client.get(f"/api/v1/conversations/{conversation['id']}", headers={"Accept-Language": "en"})
+    assert english.get_json()["question"]["text"] == "How old are you?"
+    assert english.headers["Content-Language"] == "en"
+
+
+def test_a_result_read_in_another_language_is_the_same_result(client):
+    from .conftest import Talk
+    talk = Talk(client)
+    client.post(f"/api/v1/conversations/{talk.id}/answers", headers={"Accept-Language": "xx"},
+                json={"question_id": "age_band", "value": "40_49", "step": 0})
+    talk.conversation = client.get(f"/api/v1/conversations/{talk.id}").get_json()
+    talk.through(WIDESPREAD_PAIN)
+    stored = client.get(f"/api/v1/conversations/{talk.id}/result", headers={"Accept-Language": "en"}).get_json()
+    other = client.get(f"/api/v1/conversations/{talk.id}/result", headers={"Accept-Language": "xx"}).get_json()
+    assert [c["id"] for c in other["conditions"]] == [c["id"] for c in stored["conditions"]]
+    assert {stored["language"], other["language"]} == {"en", "xx"}
