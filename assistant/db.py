@@ -138,6 +138,11 @@ def _read_only_means_reconnect(path: Path):
             _repair_sidecars(path)
             say_if_not_writable(path)
             context.is_disconnect = True
+            # Close its statement now: an unfinished one keeps SQLite from really closing the connection, and while
+            # any connection of this process has the file open, new ones share its read-only -shm mapping.
+            cursor = getattr(context.execution_context, "cursor", None)
+            if cursor is not None:
+                cursor.close()
     return handle_error
 
 
