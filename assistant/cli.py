@@ -5,12 +5,14 @@ import sys
 from pathlib import Path
 
 import click
+import yaml
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from . import changes
 from .engine import ENDS, STOPS, FlowEngine
 from .flows import Flow, FlowError, load_flows
-from .translations import Languages
+from .translations import Languages, frame, load_catalogue
 from .retention import purge_command
 
 flows_cli = AppGroup("flows", help="Check and draw the conversation flows.")
@@ -133,6 +135,24 @@ def missing_clinical_terms(folder: Path) -> list[str]:
     return [f"{flow_id} v{version}: no clinical term for {', '.join(missing)} "
             f"(flows/{flow_id}/clinical_terms.yaml)"
             for (flow_id, version), flow in flows.items() if (missing := flow.clinical.missing(flow.questions))]
+
+
+@flows_cli.command("translate")
+@click.argument("language")
+@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder of flow files (default: the app's FLOWS_DIR).")
+def translate_command(language: str, folder: Path | None) -> None:
+    """Write or update flows/<flow>/<LANGUAGE>.yaml: every text with its English; new or changed ones left empty."""
+    folder = folder or Path(current_app.config["FLOWS_DIR"])
+    flows = load_flows(folder)
+    for flow_id in sorted({flow_id for flow_id, _ in flows}):
+        path = folder / flow_id / f"{language}.yaml"
+        old = load_catalogue(path) if path.exists() else None
+        versions = [flows[key] for key in sorted(flows) if key[0] == flow_id]
+        tree = frame(versions, old, language, phrases=tuple(changes.TEXTS.values()))
+        path.write_text(yaml.safe_dump(tree, allow_unicode=True, sort_keys=False, width=120), encoding="utf-8")
+        empty = sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.rstrip().endswith(("''", ": ''")))
+        click.echo(f"Wrote {path} ({empty} texts to translate)")
 
 
 @flows_cli.command("check")

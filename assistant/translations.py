@@ -196,3 +196,54 @@ class Languages:
     def unused(self, flow_id: str, language: str) -> list[str]:
         catalogue = self._catalogues.get((flow_id, language))
         return catalogue.unused() if catalogue else []
+
+
+class Skeleton(Catalogue):
+    """Collects every text of a flow as `localize` asks for it: the frame of a translation file."""
+
+    def __init__(self, language: str) -> None:
+        super().__init__(language=language, name=language, data={})
+        self.texts: dict[tuple[str, ...], list[str]] = {}
+        self.sentences: dict[tuple[str, ...], list[str]] = {}
+
+    def text(self, where: tuple[str, ...], english: str) -> str:
+        if english and english not in self.texts.setdefault(where, []):
+            self.texts[where].append(english)
+        return english
+
+    def sentence(self, where: tuple[str, ...], english: str, record: bool = True) -> str:
+        if english and english not in self.sentences.setdefault(where, []):
+            self.sentences[where].append(english)
+        return english
+
+
+def _put(tree: dict[str, Any], where: tuple[str, ...], value: Any) -> None:
+    for key in where[:-1]:
+        tree = tree.setdefault(key, {})
+    tree[where[-1]] = value
+
+
+def frame(flows: list[Flow], old: Catalogue | None, language: str, phrases: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A translation file for these versions of one flow: every text with its English, keeping the translations of
+    `old` whose English is unchanged and leaving the others empty (to be translated)."""
+    skeleton = Skeleton(language)
+    for flow in flows:
+        localize(flow, skeleton)
+    for english_text in phrases:
+        skeleton.sentence(("phrases",), english_text)
+    old_data = old.data if old else {}
+    tree: dict[str, Any] = {"language": language, "name": old.name if old else language}
+    for where, variants in skeleton.texts.items():
+        entries = []
+        for english_text in variants:
+            previous = Catalogue(language, language, old_data)
+            translated = previous.text(where, english_text) if old else english_text
+            entries.append({"en": english_text, language: translated if translated != english_text else ""})
+        _put(tree, where, entries[0] if len(entries) == 1 else entries)
+    for where, sentences in skeleton.sentences.items():
+        table = Catalogue(language, language, old_data)._entry(where) if old else None
+        table = table if isinstance(table, dict) else {}
+        _put(tree, where, {s: table.get(s, "") for s in sentences})
+    if old_data.get("sources"):
+        tree["sources"] = old_data["sources"]
+    return tree

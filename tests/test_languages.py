@@ -116,3 +116,23 @@ def test_a_result_read_in_another_language_is_the_same_result(client):
     other = client.get(f"/api/v1/conversations/{talk.id}/result", headers={"Accept-Language": "xx"}).get_json()
     assert [c["id"] for c in other["conditions"]] == [c["id"] for c in stored["conditions"]]
     assert {stored["language"], other["language"]} == {"en", "xx"}
+
+
+def test_flows_translate_writes_every_text_and_keeps_what_is_translated(flows_dir):
+    from assistant import create_app
+    runner = create_app({"TESTING": True, "DATABASE_URL": "sqlite://", "FLOWS_DIR": str(flows_dir)}).test_cli_runner()
+    result = runner.invoke(args=["flows", "translate", "xx", "--dir", str(flows_dir)])
+    assert result.exit_code == 0, result.output
+    path = flows_dir / "muscle-pain" / "xx.yaml"
+    data = yaml.safe_load(path.read_text())
+    assert data["questions"]["age_band"]["text"] == {"en": "How old are you?", "xx": "XX how old?"}  # kept
+    assert data["questions"]["sex"]["text"]["xx"] == ""  # its English changed: to translate again
+
+    def fill(node):  # a translator at work: every empty translation filled
+        if isinstance(node, dict):
+            return {k: (f"XX {node.get('en') or k}" if v == "" else fill(v)) for k, v in node.items()}
+        return [fill(item) for item in node] if isinstance(node, list) else node
+    path.write_text(yaml.safe_dump(fill(data), allow_unicode=True))
+    assert [p for p in check_folder(flows_dir) if "translation" in p] == []
+    flow = Languages(load_flows(flows_dir), flows_dir).flow(load_flows(flows_dir)[("muscle-pain", 2)], "xx")
+    assert flow.question("onset").text.startswith("XX ") and flow.conditions[0].rules[0].because.startswith("XX ")
