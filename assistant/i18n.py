@@ -7,14 +7,16 @@ the conversation's own, and says which in Content-Language.
 """
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, g, request
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, Response, current_app, g, redirect, request, url_for
 from flask_babel import Babel
 
 COOKIE = "lang"
 COOKIE_DAYS = 365
-NAMES = {"en": "English", "es": "Español"}  # each language named in itself, for the switch
 
 babel = Babel()
+bp = Blueprint("language", __name__)
 
 
 def supported() -> tuple[str, ...]:
@@ -22,10 +24,11 @@ def supported() -> tuple[str, ...]:
 
 
 def asked() -> str | None:
-    """The language this request asks for: the switch's cookie, else the best match of Accept-Language."""
-    cookie = request.cookies.get(COOKIE)
-    if cookie in supported():
-        return cookie
+    """The language this request asks for: `?lang=` (a link to read a page in another language), the switch's
+    cookie, else the best match of Accept-Language."""
+    for chosen in (request.args.get("lang"), request.cookies.get(COOKIE)):
+        if chosen in supported():
+            return chosen
     if request.headers.get("Accept-Language"):
         return request.accept_languages.best_match(supported())
     return None
@@ -48,7 +51,40 @@ def _content_language(response: Response) -> Response:
     return response
 
 
+def name_of(language: str) -> str:
+    """A language named in itself (the `name` of its translation files), for the switch."""
+    return current_app.extensions["engines"].languages.names.get(language, language)
+
+
+def switch() -> list[dict[str, str]]:
+    """The other languages, each a link that keeps the reader on this page."""
+    here = request.full_path.rstrip("?") if request.endpoint else "/"
+    return [{"code": code, "name": name_of(code), "href": url_for("language.choose", code=code, next=here)}
+            for code in supported() if code != page_language()]
+
+
+def _local(target: str | None) -> str:
+    """Only a path on this site (never another host) is a place to go back to."""
+    parts = urlsplit(target or "/")
+    return target if target and not parts.scheme and not parts.netloc and target.startswith("/") \
+        and not target.startswith("//") else "/"
+
+
+@bp.get("/language/<code>")
+def choose(code: str):
+    """The switch on every page: remember the choice in a cookie and go back to the page."""
+    back = _local(request.args.get("next"))
+    response = redirect(back, code=303)
+    if code in supported():
+        response.set_cookie(COOKIE, code, max_age=COOKIE_DAYS * 24 * 3600, path="/", samesite="Lax", httponly=True,
+                            secure=not (current_app.debug or current_app.testing
+                                        or current_app.config.get("DEVELOPMENT")))
+    return response
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "locales")
     babel.init_app(app, locale_selector=page_language)
     app.after_request(_content_language)
+    app.register_blueprint(bp)
+    app.jinja_env.globals.update(language_switch=switch, language_name=name_of, page_language=page_language)

@@ -20,7 +20,7 @@ from flask import (Blueprint, Response, current_app, flash, get_flashed_messages
                    request, request_finished, session, url_for)
 from marshmallow import Schema, ValidationError, fields, validate
 
-from . import db, fhir
+from . import db, fhir, i18n
 from .conversations import Service, iso
 from .engine import FlowEngine
 from .errors import ApiError, Gone, NotFound, error_response, wants_json
@@ -101,7 +101,7 @@ def sharing() -> Sharing:
 
 
 def service() -> Service:
-    return Service(db.session(), current_app.extensions["engines"])
+    return Service(db.session(), current_app.extensions["engines"], language=i18n.page_language())
 
 
 def link_urls(token: str) -> dict[str, str]:
@@ -229,6 +229,11 @@ class Summary:
     lifestyle: list[dict[str, Any]]
     disclaimer: str
     answered: int
+    answered_in: str = "en"  # the language the person answered in (the page may be read in another)
+
+    @property
+    def in_another_language(self) -> bool:
+        return self.answered_in != self.flow.language
 
     @property
     def finished(self) -> bool:
@@ -363,9 +368,9 @@ def _flagged_from_answers(flow: Flow, flags: list[dict[str, Any]]) -> list[str]:
     return [f"{text} ({URGENCY_WORDS.get(u, u).lower()})" for text, u in flagged.items()]
 
 
-def summarise(engine: FlowEngine, conversation: Conversation, answers: Answers,
+def summarise(flow: Flow, conversation: Conversation, answers: Answers,
               result: dict[str, Any] | None) -> Summary:
-    flow = engine.flow
+    """`flow` in the words of the reader (the clinician's language, or the person's)."""
     result = result or {}
     conditions = []
     for condition in result.get("conditions", []):
@@ -379,7 +384,8 @@ def summarise(engine: FlowEngine, conversation: Conversation, answers: Answers,
         flagged_from_answers=_flagged_from_answers(flow, result.get("red_flags", [])),
         conditions=conditions, tests=short_test_list(conditions, top=HANDOUT_CONDITIONS, limit=None),
         lifestyle=result.get("lifestyle", []),
-        disclaimer=result.get("disclaimer") or flow.disclaimer, answered=len(answers))
+        disclaimer=result.get("disclaimer") or flow.disclaimer, answered=len(answers),
+        answered_in=conversation.language)
 
 
 HANDOUT_SHORT_ROW = 38  # characters: two neighbouring rows this short share a line on the handout
@@ -444,9 +450,12 @@ def open_shared(token: str) -> tuple[SharedConversation, FlowEngine, Answers]:
 
 
 def shared_summary(token: str) -> tuple[SharedConversation, Summary]:
+    """What a link shows, in the reader's language (the same result whatever the language it was answered in)."""
     shared, engine, answers = open_shared(token)
-    result = json.loads(shared.conversation.result_json) if shared.conversation.result_json else None
-    return shared, summarise(engine, shared.conversation, answers, result)
+    reader = service()
+    result = reader.result(shared.conversation.id) if shared.conversation.result_json else None
+    flow = reader.texts(engine, i18n.page_language())
+    return shared, summarise(flow, shared.conversation, answers, result)
 
 
 # --- the shared pages (read-only) -----------------------------------------------------------------------------------

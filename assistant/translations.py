@@ -181,6 +181,7 @@ class Languages:
                 self._flows[(flow_id, version, language)] = localize(flow, catalogue)
                 self.problems[(flow_id, version, language)] = (catalogue.missing, catalogue.stale)
         self.supported = (ENGLISH,) + tuple(sorted({lang for _, lang in self._catalogues}))
+        self.names = {ENGLISH: "English", **{lang: c.name for (_, lang), c in self._catalogues.items()}}
 
     def flow(self, flow: Flow, language: str) -> Flow:
         """`flow` in `language`, or as it is when that language has no translation."""

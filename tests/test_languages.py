@@ -136,3 +136,31 @@ def test_flows_translate_writes_every_text_and_keeps_what_is_translated(flows_di
     assert [p for p in check_folder(flows_dir) if "translation" in p] == []
     flow = Languages(load_flows(flows_dir), flows_dir).flow(load_flows(flows_dir)[("muscle-pain", 2)], "xx")
     assert flow.question("onset").text.startswith("XX ") and flow.conditions[0].rules[0].because.startswith("XX ")
+
+
+def test_a_link_answered_in_one_language_reads_in_the_clinicians_and_says_so(client):
+    from .conftest import Talk
+    talk = Talk(client)
+    client.post(f"/api/v1/conversations/{talk.id}/answers", headers={"Accept-Language": "xx"},
+                json={"question_id": "age_band", "value": "40_49", "step": 0})
+    talk.conversation = client.get(f"/api/v1/conversations/{talk.id}").get_json()
+    talk.through(WIDESPREAD_PAIN)
+    url = client.post(f"/api/v1/conversations/{talk.id}/shares", json={}).get_json()["url"]
+    path = "/" + url.split("://", 1)[1].split("/", 1)[1]
+    english = client.get(path, headers={"Accept-Language": "en-GB"})
+    assert english.headers["Content-Language"] == "en" and '<html lang="en">' in english.text
+    assert "answered in\n      Test language" in english.text and "Fibromyalgia" in english.text
+    theirs = client.get(path + "?lang=xx", headers={"Accept-Language": "en-GB"})
+    assert '<html lang="xx">' in theirs.text and "XX Fibro" in theirs.text
+    handout = client.get(path + "/handout", headers={"Accept-Language": "en"}).text
+    assert "answered in Test language" in handout
+
+
+def test_the_switch_remembers_the_choice_and_only_goes_back_to_this_site(client):
+    chosen = client.get("/language/xx?next=/chat")
+    assert chosen.status_code == 303 and chosen.headers["Location"].endswith("/chat")
+    assert "lang=xx" in chosen.headers["Set-Cookie"]
+    assert '<html lang="xx">' in client.get("/").text
+    for outside in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)"):
+        assert client.get(f"/language/en?next={outside}").headers["Location"] in ("/", "http://localhost/")
+    assert "Set-Cookie" not in client.get("/language/zz?next=/").headers  # not a language we have
