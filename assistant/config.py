@@ -1,15 +1,24 @@
 """Configuration: defaults here, instance/config.py for a deployment, environment variables on top; checked at
-start-up so a bad setting stops the app with a clear message instead of failing requests later."""
+start-up (`check`), so a bad setting stops the app with a message saying which and how to fix it, instead of failing
+requests later."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:5000"  # what `make run` serves
+DEFAULT_RETENTION_DAYS = 30
+FROM_ENVIRONMENT = ("DATABASE_URL", "SECRET_KEY", "REDIS_URL", "FLOWS_DIR", "PUBLIC_URL", "RETENTION_DAYS",
+                    "TRUSTED_PROXIES", "FORCE_HTTPS")
+SWITCH_VALUES = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False,
+                 "off": False, "": False}
 
 
 class SettingsError(RuntimeError):
@@ -27,17 +36,38 @@ def defaults(app: Flask) -> dict:
 
 
 def from_environment(app: Flask) -> None:
-    for name in ("DATABASE_URL", "SECRET_KEY", "REDIS_URL", "FLOWS_DIR", "PUBLIC_URL"):
+    for name in FROM_ENVIRONMENT:
         if os.environ.get(name):
             app.config[name] = os.environ[name]
     if os.environ.get("ASSISTANT_DEV") == "1":
         app.config["DEVELOPMENT"] = True
-    if os.environ.get("FORCE_HTTPS") == "1":
-        app.config["FORCE_HTTPS"] = True
 
 
 def is_development(app: Flask) -> bool:
     return bool(app.debug or app.testing or app.config.get("DEVELOPMENT"))
+
+
+# --- one check per kind of setting ------------------------------------------------------------------------------------
+
+def whole_number(name: str, value: Any, minimum: int, default: int, hint: str = "") -> int:
+    if value is None or value == "":
+        return default
+    try:
+        number = int(str(value).strip()) if not isinstance(value, bool) else None
+    except ValueError:
+        number = None
+    if number is None or number < minimum:
+        raise SettingsError(f"{name} must be a whole number of at least {minimum}, not {value!r}{hint}")
+    return number
+
+
+def switch(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = "" if value is None else str(value).strip().lower()
+    if text not in SWITCH_VALUES:
+        raise SettingsError(f"{name} must be 1 (on) or 0 (off), not {value!r}")
+    return SWITCH_VALUES[text]
 
 
 def public_url(value: object, development: bool, force_https: bool = False) -> str:
@@ -59,7 +89,43 @@ def public_url(value: object, development: bool, force_https: bool = False) -> s
     return text.rstrip("/")
 
 
+def database_url(value: Any) -> str:
+    try:
+        backend = make_url(str(value)).get_backend_name()
+    except ArgumentError:
+        backend = None
+    if backend not in ("sqlite", "postgresql", "postgres"):
+        raise SettingsError("DATABASE_URL must be a SQLite or PostgreSQL URL (sqlite:///path/file.sqlite3, "
+                            f"postgresql://user@host:5432/name), not {value!r}")
+    return str(value)
+
+
+def redis_url(value: Any) -> str | None:
+    if not value:
+        return None
+    if urlsplit(str(value)).scheme not in ("redis", "rediss", "unix"):
+        raise SettingsError(f"REDIS_URL must be a redis://, rediss:// or unix:// URL, not {value!r}")
+    return str(value)
+
+
 def check(app: Flask) -> None:
-    """Every setting the app reads, checked once at start-up."""
-    app.config["PUBLIC_URL"] = public_url(app.config.get("PUBLIC_URL"), is_development(app),
-                                          bool(app.config.get("FORCE_HTTPS")))
+    """Every setting the app reads, checked (and turned into its type) once, at start-up. All problems at once."""
+    config, problems = app.config, []
+
+    def checked(name: str, parse) -> None:  # type: ignore[no-untyped-def]
+        try:
+            config[name] = parse(config.get(name))
+        except SettingsError as err:
+            problems.append(str(err))
+
+    checked("RETENTION_DAYS", lambda v: whole_number(
+        "RETENTION_DAYS", v, 1, DEFAULT_RETENTION_DAYS,
+        " (days a conversation is kept after its last answer; to delete everything now, run `flask purge --all`)"))
+    checked("TRUSTED_PROXIES", lambda v: whole_number(
+        "TRUSTED_PROXIES", v, 0, 0, " (how many proxies stand in front of the app)"))
+    checked("FORCE_HTTPS", lambda v: switch("FORCE_HTTPS", v))
+    checked("PUBLIC_URL", lambda v: public_url(v, is_development(app), bool(config.get("FORCE_HTTPS"))))
+    checked("DATABASE_URL", database_url)
+    checked("REDIS_URL", redis_url)
+    if problems:
+        raise SettingsError("The app cannot start with these settings:\n- " + "\n- ".join(problems))

@@ -1,13 +1,17 @@
 """One error shape for the whole API: {"error": {"code", "message", "fields"}} (shared/spec/api.md).
 
-Pages (anything outside /api/ that does not ask for JSON) get the same status with a friendly error page.
+Pages (anything outside /api/ that does not ask for JSON) get the same status with a friendly error page. A route
+that answers something else than a page says which media type its errors come in with `@errors_as` (the FHIR export:
+JSON; the QR code image: plain text), so an outage never answers it with HTML.
 """
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from typing import Callable, Literal, TypeVar
+
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -73,8 +77,39 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or best == "application/json" or best.endswith("+json")
 
 
+ErrorKind = Literal["json", "text", "page"]
+View = TypeVar("View", bound=Callable)
+
+
+def errors_as(kind: ErrorKind) -> Callable[[View], View]:
+    """Mark a view whose errors must come as JSON or plain text whatever the client accepts."""
+    def mark(view: View) -> View:
+        view.errors_as = kind  # type: ignore[attr-defined]
+        return view
+    return mark
+
+
+def error_kind() -> ErrorKind:
+    view = current_app.view_functions.get(request.endpoint or "")
+    marked = getattr(view, "errors_as", None)
+    if marked:
+        return marked
+    return "json" if wants_json() else "page"
+
+
 def _page(status: int, title: str, message: str) -> tuple[str, int]:
     return render_template("error.html", status=status, title=title, message=message), status
+
+
+def error_answer(status: int, code: str, message: str, title: str, page_message: str | None = None,
+                 fields: dict[str, Any] | None = None, **extra: Any) -> tuple[Response | str, int]:
+    """The error in the media type the route answers in: JSON, plain text, or the friendly page."""
+    kind = error_kind()
+    if kind == "json":
+        return error_response(status, code, message, fields, **extra)
+    if kind == "text":
+        return Response(message, status=status, mimetype="text/plain"), status
+    return _page(status, title, page_message or message)
 
 
 def _passed_on_headers(err: HTTPException) -> dict[str, str]:
@@ -93,9 +128,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(ApiError)
     def api_error(err: ApiError):
-        if wants_json():
-            return error_response(err.status, err.code, err.message, err.fields, **err.extra)
-        return _page(err.status, "Something needs your attention", err.message)
+        return error_answer(err.status, err.code, err.message, "Something needs your attention", fields=err.fields,
+                            **err.extra)
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):
@@ -110,32 +144,22 @@ def register(app: Flask) -> None:
         else:
             message, title = err.description or err.name, err.name
         code = "csrf_failed" if isinstance(err, CSRFError) else HTTP_CODES.get(status, "error")
-        if wants_json():
-            response, status = error_response(status, code, message)
-        else:
-            response, status = _page(status, title, message)
+        response, status = error_answer(status, code, message, title)
         return response, status, headers
 
     @app.errorhandler(DataError)
     def data_refused(_err: DataError):
         # The database refused a value (for example a character it cannot store): the request is at fault.
         log.info("storage refused a value: DataError")
-        if wants_json():
-            return error_response(400, "bad_request", "The request contains a value that cannot be stored.")
-        return _page(400, "Bad request", "The request contains a value that cannot be stored.")
+        return error_answer(400, "bad_request", "The request contains a value that cannot be stored.", "Bad request")
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(DBAPIError)
     def storage_down(err: Exception):
         # Only the type: the statement and its parameters may hold someone's answers.
         log.warning("storage unavailable: %s", type(err).__name__)
-        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-        if wants_json():
-            response, status = error_response(
-                503, "unavailable", "Storage is unavailable for a moment; nothing was saved. "
-                                    "Please try again shortly.")
-            return response, status, headers
-        page, status = _page(503, "We'll be right back", "We could not reach our storage just now, so nothing was "
-                                                         "saved. Your earlier answers are safe; please try again in "
-                                                         "a moment.")
-        return page, status, headers
+        response, status = error_answer(
+            503, "unavailable", "Storage is unavailable for a moment; nothing was saved. Please try again shortly.",
+            "We'll be right back", page_message="We could not reach our storage just now, so nothing was saved. Your "
+                                                "earlier answers are safe; please try again in a moment.")
+        return response, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}

@@ -3,11 +3,11 @@
 A conversation is old when it has not changed for RETENTION_DAYS (its `updated_at`); it goes with its answers, its
 result and all its share links. A share link is also deleted on its own once it was created, or has expired, more
 than RETENTION_DAYS ago, even when its conversation is still in use. Run `flask purge` daily (a cron job or the
-platform's scheduler); it is safe to run at any time and from several machines at once.
+platform's scheduler); it is safe to run at any time and from several machines at once. `flask purge --all` empties
+the store on purpose (it asks first; `--yes` for scripts).
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from . import db
 from .models import Answer, Conversation, Share, utcnow
 
-DEFAULT_RETENTION_DAYS = 30
 BATCH = 500  # conversations per transaction: short locks, bounded memory
 
 
@@ -36,15 +35,8 @@ class Purged:
 
 
 def retention_days(app: Flask) -> int:
-    """RETENTION_DAYS from the app's config, else the environment, else 30; always a whole number ≥ 1."""
-    value = app.config.get("RETENTION_DAYS", os.environ.get("RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
-    try:
-        days = int(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"RETENTION_DAYS must be a whole number of days, not {value!r}") from None
-    if days < 1:
-        raise ValueError(f"RETENTION_DAYS must be at least 1, not {days}")
-    return days
+    """RETENTION_DAYS: a whole number of days, at least 1 (30 unless set), checked at start-up (config.check)."""
+    return app.config["RETENTION_DAYS"]
 
 
 def cutoff_for(days: int, now: datetime | None = None) -> datetime:
@@ -76,7 +68,15 @@ def _purge_batch(session: Session, cutoff: datetime) -> Purged | None:
 
 def purge(session: Session, days: int, now: datetime | None = None) -> Purged:
     """Delete conversations (with answers, results, links) untouched for `days`, and links older than that."""
-    cutoff = cutoff_for(days, now)
+    return purge_before(session, cutoff_for(days, now))
+
+
+def purge_all(session: Session) -> Purged:
+    """Empty the store on purpose (`flask purge --all`): every conversation, answer, result and link."""
+    return purge_before(session, datetime.max)
+
+
+def purge_before(session: Session, cutoff: datetime) -> Purged:
     total, retries = Purged(), 0
     while (batch := _purge_batch(session, cutoff)) is not None:
         if batch == Purged():
@@ -89,17 +89,27 @@ def purge(session: Session, days: int, now: datetime | None = None) -> Purged:
     return total + Purged(shares=old_links.rowcount)
 
 
+def _counts(purged: Purged) -> str:
+    # Counts only: nothing about the people or their answers.
+    return (f"Purged {purged.conversations} conversation(s), {purged.answers} answer(s) and {purged.shares} share "
+            f"link(s)")
+
+
 @click.command("purge")
 @click.option("--days", type=click.IntRange(min=1), default=None,
               help="Delete what is older than this many days (default: RETENTION_DAYS, 30 unless set).")
+@click.option("--all", "everything", is_flag=True,
+              help="Delete every conversation, answer and share link now, whatever its age (asks first).")
+@click.option("--yes", is_flag=True, help="With --all: do not ask.")
 @with_appcontext
-def purge_command(days: int | None) -> None:
-    """Delete conversations, answers and share links older than the retention period."""
-    try:
-        days = days or retention_days(current_app)
-    except ValueError as err:
-        raise click.ClickException(str(err)) from None
-    purged = purge(db.session(), days)
-    # Counts only: nothing about the people or their answers.
-    click.echo(f"Purged {purged.conversations} conversation(s), {purged.answers} answer(s) and "
-               f"{purged.shares} share link(s) older than {days} day(s).")
+def purge_command(days: int | None, everything: bool, yes: bool) -> None:
+    """Delete conversations, answers and share links older than the retention period (or all of them)."""
+    if everything:
+        if days:
+            raise click.UsageError("--all deletes everything; it does not go with --days.")
+        if not yes:
+            click.confirm("Delete every conversation, answer and share link now? This cannot be undone", abort=True)
+        click.echo(f"{_counts(purge_all(db.session()))}: nothing is stored now.")
+        return
+    days = days or retention_days(current_app)
+    click.echo(f"{_counts(purge(db.session(), days))} older than {days} day(s).")

@@ -7,7 +7,6 @@ conversation ids and share tokens (both bearer keys) out of request logs.
 from __future__ import annotations
 
 import logging
-import os
 import re
 from functools import partial
 from typing import Any
@@ -22,6 +21,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import urls
 from .config import SettingsError, is_development
+from .errors import RETRY_AFTER_SECONDS
 
 CSP = {
     "default-src": "'self'",
@@ -52,6 +52,9 @@ BLUEPRINT_LIMITS = {
     "share_api": "30 per minute",
 }
 DEFAULT_LIMITS = ["600 per minute"]
+# The limiter's Redis answers in well under a millisecond; one that accepts connections and then says nothing must not
+# hold requests: after this long the limiter counts in the process's memory instead (and tries Redis again later).
+REDIS_TIMEOUTS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
 
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=DEFAULT_LIMITS, headers_enabled=True,
@@ -70,14 +73,6 @@ def check_secret_key(app: Flask) -> None:
             "or set ASSISTANT_DEV=1 for local development.")
 
 
-def _trusted_proxies(app: Flask) -> int:
-    value = app.config.get("TRUSTED_PROXIES", os.environ.get("TRUSTED_PROXIES", 0))
-    try:
-        return max(0, int(value or 0))
-    except (TypeError, ValueError):
-        raise InsecureConfiguration(f"TRUSTED_PROXIES must be a whole number of proxies, not {value!r}") from None
-
-
 class SafeJSONProvider(DefaultJSONProvider):
     """JSON nested deeper than Python's recursion limit is malformed input (a 400), not a crash (a 500)."""
 
@@ -92,10 +87,12 @@ def init_app(app: Flask) -> None:
     check_secret_key(app)
     app.json = SafeJSONProvider(app)
     development = is_development(app)
-    proxies = _trusted_proxies(app)
+    proxies = app.config["TRUSTED_PROXIES"]  # checked at start-up (config.check)
     if proxies:  # behind N proxies (a platform router, a load balancer): trust exactly N X-Forwarded-* hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    if app.config["RATELIMIT_STORAGE_URI"] != "memory://":
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", dict(REDIS_TIMEOUTS))
     app.config.setdefault("RATELIMIT_ENABLED", not app.testing)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=not development)
@@ -117,6 +114,7 @@ def init_app(app: Flask) -> None:
         referrer_policy="strict-origin-when-cross-origin",
         permissions_policy={"camera": "()", "microphone": "()", "geolocation": "()"},
     )
+    app.after_request(_retry_after_only_when_meant)  # before the limiter's hook, so it runs after it
     limiter.init_app(app)
     app.after_request(_no_store)
     logging.getLogger("werkzeug").addFilter(REDACT_FILTER)
@@ -155,6 +153,16 @@ def _route_limit(endpoint: str) -> str:
 # One lookup per endpoint, made once: the limiter is shared by every app in the process and must see the same
 # callable each time, or it would count every registration separately.
 _LIMIT_LOOKUPS = {endpoint: partial(_route_limit, endpoint) for endpoint in ROUTE_LIMITS}
+
+
+def _retry_after_only_when_meant(response: Response) -> Response:
+    """Flask-Limiter puts Retry-After on every response it counts (the seconds left in its window), and raises a
+    503's to that. Keep it where it means something: a 429 (the limiter's own) and a 503 (storage: a few seconds)."""
+    if response.status_code == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    elif response.status_code != 429:
+        response.headers.pop("Retry-After", None)
+    return response
 
 
 def _no_store(response: Response) -> Response:

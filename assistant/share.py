@@ -23,7 +23,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from . import db, fhir, i18n
 from .conversations import Service, iso
 from .engine import FlowEngine
-from .errors import ApiError, Gone, NotFound, error_response, wants_json
+from .errors import ApiError, Gone, NotFound, error_answer, error_kind, errors_as
 from .flows import EXCLUSIVE_VALUE, URGENCY_LEVELS, Answers, Criterion, Flow, Question, all_hold
 from .models import Conversation, utcnow
 from .sharing import DEFAULT_DAYS, MAX_DAYS, MIN_DAYS, Clock, SharedConversation, Sharing
@@ -463,10 +463,8 @@ def shared_summary(token: str) -> tuple[SharedConversation, Summary]:
 @bp.errorhandler(ApiError)
 def unavailable(err: ApiError):
     """Expired, revoked or unknown links: a friendly page (JSON for the FHIR export, or for a client asking JSON)."""
-    if request.endpoint == "share.fhir_response" or wants_json():
-        return error_response(err.status, err.code, err.message, err.fields, **err.extra)
-    if request.endpoint == "share.qr":
-        return Response(err.message, status=err.status, mimetype="text/plain")
+    if error_kind() != "page":
+        return error_answer(err.status, err.code, err.message, "", fields=err.fields, **err.extra)
     if request.endpoint in ("share.manage", "share.change"):
         return render_template("share/manage.html", problem=err.message, state="missing"), err.status
     return render_template("share/unavailable.html", status=err.status, gone=isinstance(err, Gone),
@@ -512,12 +510,14 @@ def handout(token: str):
 
 
 @bp.get("/s/<token>/qr.svg")
+@errors_as("text")  # an image: never an HTML error page
 def qr(token: str):
     sharing().resolve(token)
     return Response(qr_svg(public_url("share.summary", token=token)), mimetype="image/svg+xml")
 
 
 @bp.get("/s/<token>/fhir")
+@errors_as("json")
 def fhir_response(token: str):
     shared, engine, answers = open_shared(token)
     conversation = shared.conversation

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .errors import Conflict, Gone, Invalid, NotFound
@@ -25,6 +26,7 @@ MIN_DAYS, DEFAULT_DAYS, MAX_DAYS = 1, 7, 30
 TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 Clock = Callable[[], datetime]
+NO_CONVERSATION = "No conversation with that id. It may have been deleted or never existed."
 
 
 def new_token() -> str:
@@ -57,7 +59,7 @@ class Sharing:
     def _conversation(self, conversation_id: str) -> Conversation:
         conversation = self.db.get(Conversation, conversation_id) if conversation_id else None
         if conversation is None:
-            raise NotFound("No conversation with that id. It may have been deleted or never existed.")
+            raise NotFound(NO_CONVERSATION)
         return conversation
 
     def create(self, conversation_id: str, expires_in_days: int = DEFAULT_DAYS) -> NewLink:
@@ -72,7 +74,11 @@ class Sharing:
         expires_at = now + timedelta(days=expires_in_days)
         self.db.add(Share(token_hash=token_hash(token), conversation_id=conversation.id, created_at=now,
                           expires_at=expires_at, revoked_at=None))
-        self.db.commit()
+        try:
+            self.db.commit()
+        except IntegrityError:  # the conversation was deleted since it was read: the link has nothing to open
+            self.db.rollback()
+            raise NotFound(NO_CONVERSATION) from None
         return NewLink(token=token, expires_at=expires_at)
 
     def revoke_all(self, conversation_id: str) -> int:

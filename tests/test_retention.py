@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select, update
 
 from assistant import db, retention
@@ -93,19 +92,32 @@ def test_retention_days_setting_and_option(database_url, client, talk):
     app.extensions["db_engine"].dispose()
 
 
-def test_retention_default_is_30_days_and_environment_counts(monkeypatch, tmp_path):
-    app = make_app(f"sqlite:///{tmp_path / 'r.sqlite3'}")
+def test_retention_default_is_30_days_and_the_environment_counts_at_start_up(monkeypatch, tmp_path):
+    url = f"sqlite:///{tmp_path / 'r.sqlite3'}"
+    app = make_app(url)
     assert retention.retention_days(app) == 30
-    monkeypatch.setenv("RETENTION_DAYS", "14")
-    assert retention.retention_days(app) == 14
-    app.config["RETENTION_DAYS"] = 3
-    assert retention.retention_days(app) == 3
-    for bad in (0, "soon"):
-        app.config["RETENTION_DAYS"] = bad
-        with pytest.raises(ValueError):
-            retention.retention_days(app)
-        assert app.test_cli_runner().invoke(args=["purge"]).exit_code != 0
     app.extensions["db_engine"].dispose()
+    for name, value in (("RETENTION_DAYS", "14"), ("ASSISTANT_DEV", "1"), ("DATABASE_URL", url)):
+        monkeypatch.setenv(name, value)
+    from assistant import create_app
+    app = create_app()
+    assert retention.retention_days(app) == 14  # bad values stop the start: test_settings.py
+    app.extensions["db_engine"].dispose()
+
+
+def test_purge_all_empties_the_store_on_purpose_and_asks_first(app, client, runner, talk):
+    for _ in range(2):
+        shared(client, talk)  # recent conversations with live links: a plain purge keeps them
+    before = {model: count(app, model) for model in (Conversation, Answer, Share)}
+    assert before[Conversation] == 2 and before[Share] == 2
+    declined = runner.invoke(args=["purge", "--all"], input="n\n")
+    assert declined.exit_code != 0 and "cannot be undone" in declined.output
+    assert {model: count(app, model) for model in before} == before
+    assert runner.invoke(args=["purge", "--all", "--days", "3", "--yes"]).exit_code != 0
+    done = runner.invoke(args=["purge", "--all", "--yes"])
+    assert done.exit_code == 0, done.output
+    assert "Purged 2 conversation(s)" in done.output and "nothing is stored now" in done.output
+    assert {model: count(app, model) for model in before} == {Conversation: 0, Answer: 0, Share: 0}
 
 
 def test_purge_output_names_no_one(app, client, runner, talk):

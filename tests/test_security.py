@@ -256,6 +256,42 @@ def test_rate_limit_per_route_is_429_json_in_the_error_shape(sqlite_url):
     app.extensions["db_engine"].dispose()
 
 
+def fail_storage(monkeypatch) -> None:
+    """Every share-link lookup meets a storage outage."""
+    from sqlalchemy.exc import OperationalError
+
+    def unavailable(*_args, **_kwargs):
+        raise OperationalError("SELECT share", {}, ConnectionError("server closed the connection"))
+    monkeypatch.setattr("assistant.sharing.Sharing.resolve", unavailable)
+
+
+def test_retry_after_is_only_on_429_and_503_and_says_what_each_means(sqlite_url, monkeypatch):
+    app = rate_limited_app(sqlite_url)
+    client = app.test_client()
+    created = client.post("/api/v1/conversations", json={})
+    assert created.status_code == 201 and "X-RateLimit-Limit" in created.headers  # the limiter counted it
+    assert "Retry-After" not in created.headers
+    assert "Retry-After" not in client.get("/").headers
+    fail_storage(monkeypatch)
+    outage = client.get(f"/s/{'T' * 43}/fhir")
+    assert outage.status_code == 503 and outage.headers["Retry-After"] == "5"  # ours, not the limiter's window
+    limited = exhaust(client, "/api/v1/assess", {"answers": {"age_band": "40_49"}}, 60)
+    assert limited.status_code == 429 and 0 <= int(limited.headers["Retry-After"]) <= 60
+    app.extensions["db_engine"].dispose()
+
+
+def test_share_exports_answer_errors_in_their_own_media_type_during_an_outage(client, monkeypatch):
+    fail_storage(monkeypatch)
+    token = "T" * 43
+    fhir = client.get(f"/s/{token}/fhir")  # a FHIR client that sends no Accept header
+    assert fhir.status_code == 503 and fhir.mimetype == "application/json"
+    assert fhir.get_json()["error"]["code"] == "unavailable"
+    qr = client.get(f"/s/{token}/qr.svg")  # an <img>: text, never an HTML page
+    assert qr.status_code == 503 and qr.mimetype == "text/plain" and "<" not in qr.get_data(as_text=True)
+    page = client.get(f"/s/{token}")
+    assert page.status_code == 503 and page.mimetype == "text/html"
+
+
 def test_rate_limit_is_per_client(sqlite_url):
     app = rate_limited_app(sqlite_url)
     client = app.test_client()
@@ -429,6 +465,52 @@ def test_delete_my_answers_removes_everything_and_the_links_stop_working(app, cl
             assert db.session().scalar(select(func.count()).select_from(model)) == 0, model.__name__
     assert client.get(token_path).status_code == 404
     assert client.get(f"/api/v1/conversations/{conversation.id}/result").status_code == 404
+
+
+class SilentRedis:
+    """Accepts connections and never answers (a hung Redis, or one behind a black hole). Each connection is closed by
+    whichever side gives up first: the client (its socket timeout) or this server after `guard` seconds."""
+
+    def __init__(self, guard: float = 3.0) -> None:
+        import socket
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"redis://127.0.0.1:{self.listener.getsockname()[1]}/0"
+        self.guard, self.ended = guard, []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._hold, args=(connection,), daemon=True).start()
+
+    def _hold(self, connection) -> None:
+        import socket
+        connection.settimeout(self.guard)
+        try:
+            while connection.recv(1024):
+                pass  # never answer
+            self.ended.append("client gave up")
+        except socket.timeout:
+            self.ended.append("server guard")
+        except OSError:
+            self.ended.append("client gave up")
+        connection.close()
+
+
+def test_a_redis_that_never_answers_does_not_hold_requests(sqlite_url):
+    """The limiter's Redis has a short socket timeout: the client gives up long before the silent server's guard
+    (3 s; without a timeout of its own, the limiter's client waited 5 s per command)."""
+    redis = SilentRedis()
+    app = make_app(sqlite_url, REDIS_URL=redis.url, RATELIMIT_ENABLED=True)
+    client = app.test_client()
+    for _ in range(3):
+        assert client.post("/api/v1/conversations", json={}).status_code == 201  # served, counted in memory
+    assert redis.ended and set(redis.ended) == {"client gave up"}, redis.ended
+    redis.listener.close()
+    app.extensions["db_engine"].dispose()
 
 
 def test_rate_limiting_survives_redis_going_away(sqlite_url):

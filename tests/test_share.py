@@ -481,3 +481,48 @@ def test_a_form_posted_from_a_no_referrer_page_is_refused_over_https(csrf_app):
     elsewhere = client.post("/share", data={"csrf_token": token, "action": "create"},
                             headers={"Referer": "https://evil.example/share", "Origin": "https://evil.example"})
     assert elsewhere.status_code == 400
+
+
+# --- sharing while the conversation is being deleted -------------------------------------------------------------------
+
+def delete_just_before_the_link_is_stored(app, conversation_id: str) -> list[bool]:
+    """When the app is about to store the link, the conversation is deleted and committed by another connection
+    (Delete my answers, or `flask purge`, in another request); returns a list that says whether that happened."""
+    from sqlalchemy import delete, event
+
+    from assistant.db import make_engine
+    from assistant.models import Answer, Conversation
+    other, happened = make_engine(app.config["DATABASE_URL"]), []
+
+    def delete_first(_connection, _cursor, statement, *_args) -> None:
+        if statement.startswith("INSERT INTO share") and not happened:
+            happened.append(True)
+            with other.begin() as connection:
+                for model in (Share, Answer):
+                    connection.execute(delete(model).where(model.conversation_id == conversation_id))
+                connection.execute(delete(Conversation).where(Conversation.id == conversation_id))
+            other.dispose()
+    event.listen(app.extensions["db_engine"], "before_cursor_execute", delete_first)
+    return happened
+
+
+def test_sharing_while_the_conversation_is_deleted_is_404_not_an_outage(app, client, finished, caplog):
+    happened = delete_just_before_the_link_is_stored(app, finished.id)
+    response = client.post(f"/api/v1/conversations/{finished.id}/shares", json={})
+    assert happened == [True]
+    assert response.status_code == 404, response.get_json()
+    assert response.get_json()["error"]["code"] == "not_found"
+    assert "storage unavailable" not in caplog.text  # not logged as an outage
+
+
+def test_the_share_page_while_the_conversation_is_deleted_is_404(csrf_app, caplog):
+    from .conftest import Talk
+    client = csrf_app.test_client()
+    conversation = Talk(client).through(WIDESPREAD_PAIN)
+    client.set_cookie("conversation", conversation.id)
+    token = csrf_token(client.get("/share").get_data(as_text=True))
+    happened = delete_just_before_the_link_is_stored(csrf_app, conversation.id)
+    response = client.post("/share", data={"csrf_token": token, "action": "create", "expires_in_days": "7"})
+    assert happened == [True]
+    assert response.status_code == 404 and "text/html" in response.content_type
+    assert "storage unavailable" not in caplog.text
