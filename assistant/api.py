@@ -6,11 +6,12 @@ from typing import Any
 from flask import Blueprint, current_app, request, url_for
 from marshmallow import Schema, ValidationError
 
-from . import db, i18n, regions, results, schemas
+from . import db, fhir, fhir_intake, i18n, regions, results, schemas
 from .conversations import Service, options_of
 from .engine import Engines
 from .errors import ApiError, Invalid, NotFound, UnsupportedMediaType
 from .flows import AnswerError
+from .urls import public_base
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -60,6 +61,9 @@ REWIND_REQUEST = schemas.RewindRequest()
 
 @bp.post("/assess")
 def assess():
+    if request.mimetype == fhir.FHIR_JSON:  # a QuestionnaireResponse from any form
+        engine, answers = fhir_intake.answers_from(load_body(fhir_intake.RESPONSE), engines(), public_base())
+        return assessed(engine, answers)
     body = load_body(ASSESS_REQUEST)
     engine = served_engine(body["flow"], body.get("version"))
     answers, problems = {}, {}
@@ -74,6 +78,11 @@ def assess():
     if problems:
         names = ", ".join(sorted(problems))
         raise Invalid(f"Some answers are not valid: {names}.", fields={"answers": problems})
+    return assessed(engine, answers)
+
+
+def assessed(engine, answers) -> Any:
+    """The Result of answers already checked, in the words of the language the request asks for."""
     texts = engines().languages.flow(engine.flow, i18n.page_language())
     return dump(RESULT, results.assess(engine, answers, texts))
 

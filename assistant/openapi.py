@@ -14,7 +14,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Flask, current_app, jsonify
 from marshmallow import INCLUDE, Schema, fields, validate
 
-from . import schemas, share_api
+from . import fhir_intake, schemas, share_api
 
 bp = Blueprint("openapi", __name__)
 
@@ -43,6 +43,18 @@ class FhirQuestionnaire(Schema):
     resourceType = fields.String(required=True, validate=validate.OneOf(["Questionnaire"]))
     status = fields.String(required=True)
     item = fields.List(fields.Dict(), required=True)
+
+
+class FhirTerminology(Schema):
+    """A FHIR R4 CodeSystem or ValueSet (only the members this API always sends are spelled out)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    resourceType = fields.String(required=True, validate=validate.OneOf(["CodeSystem", "ValueSet"]))
+    url = fields.String(required=True)
+    version = fields.String(required=True)
+    status = fields.String(required=True)
 
 
 class FhirQuestionnaireResponse(Schema):
@@ -145,6 +157,10 @@ CONVERSATION_ID = path_param(
     "conversation_id", "The conversation's id: an unguessable token that acts as its bearer key.", r"^[A-Za-z0-9_-]+$")
 TOKEN = path_param("token", "The share link's token (at least 128 bits; stored only as a hash).", r"^[A-Za-z0-9_-]+$")
 FLOW_ID = path_param("flow_id", "A flow id, for example `muscle-pain`.", r"^[a-z0-9-]+$")
+QUESTION_ID = path_param("question_id", "A question id of the flow, for example `red_flags`.", r"^[a-z0-9_]+$")
+FLOW_VERSION = {"in": "query", "name": "version", "required": False,
+                "description": "A version of the flow (default: the latest).",
+                "schema": {"type": "integer", "minimum": 1}}
 
 
 def json_body(schema: Any, description: str) -> dict[str, Any]:
@@ -191,7 +207,14 @@ def operations() -> list[tuple[str, dict[str, Any]]]:
             "summary": "Assess a set of answers at once, storing nothing",
             "description": "Questions the flow would not have asked given the other answers are ignored and listed "
                            "in `ignored`. Unknown questions or values are named in a 422.",
-            "requestBody": json_body(schemas.AssessRequest, "The flow and the answers by question id."),
+            "requestBody": {"required": True, "description": (
+                "The flow and the answers by question id (`application/json`), or a FHIR R4 QuestionnaireResponse "
+                "for one of the served Questionnaires (`application/fhir+json`), from any form renderer. The "
+                "response names its Questionnaire by canonical URL (`url|version`); every answer is a "
+                "`valueCoding` of the question's CodeSystem. A response for a Questionnaire not served here, or "
+                "with an unknown item or code, is a 422 naming `questionnaire` or the item (`fields.item`)."),
+                "content": {JSON: {"schema": schemas.AssessRequest},
+                            FHIR_JSON: {"schema": fhir_intake.QuestionnaireResponseSchema}}},
             "responses": {"200": ok("The result.", schemas.ResultOut), **errors(400, 404, 413, 415, 422)},
         }}),
         ("/api/v1/flows", {"get": {
@@ -201,12 +224,25 @@ def operations() -> list[tuple[str, dict[str, Any]]]:
         }}),
         ("/api/v1/flows/{flow_id}/questionnaire", {"get": {
             "operationId": "getQuestionnaire", "tags": ["flows", "sharing"],
-            "parameters": [FLOW_ID, {"in": "query", "name": "version", "required": False,
-                                     "description": "A version of the flow (default: the latest).",
-                                     "schema": {"type": "integer", "minimum": 1}}],
-            "summary": "The flow as a FHIR R4 Questionnaire",
+            "parameters": [FLOW_ID, FLOW_VERSION],
+            "summary": "The flow as a FHIR R4 (SDC) Questionnaire",
+            "description": "Its `url` is this route's URL under the public base URL (`PUBLIC_URL`), whatever the "
+                           "request's host. Readable from any origin (CORS, GET only, no credentials).",
             "responses": {"200": ok("The Questionnaire.", FhirQuestionnaire, (FHIR_JSON, JSON)),
                           **errors(404, 422)},
+        }}),
+        ("/api/v1/flows/{flow_id}/codesystems/{question_id}", {"get": {
+            "operationId": "getCodeSystem", "tags": ["flows"], "parameters": [FLOW_ID, QUESTION_ID, FLOW_VERSION],
+            "summary": "The answers of one question as a FHIR R4 CodeSystem",
+            "description": "The `system` of every answer coding of that question; code = the answer value. Readable "
+                           "from any origin (CORS, GET only, no credentials).",
+            "responses": {"200": ok("The CodeSystem.", FhirTerminology, (FHIR_JSON, JSON)), **errors(404, 422)},
+        }}),
+        ("/api/v1/flows/{flow_id}/valuesets/{question_id}", {"get": {
+            "operationId": "getValueSet", "tags": ["flows"], "parameters": [FLOW_ID, QUESTION_ID, FLOW_VERSION],
+            "summary": "Every answer of one question as a FHIR R4 ValueSet",
+            "description": "Readable from any origin (CORS, GET only, no credentials).",
+            "responses": {"200": ok("The ValueSet.", FhirTerminology, (FHIR_JSON, JSON)), **errors(404, 422)},
         }}),
         ("/api/v1/conversations", {"post": {
             "operationId": "createConversation", "tags": ["conversations"], "summary": "Start a conversation",
@@ -292,6 +328,7 @@ def operations() -> list[tuple[str, dict[str, Any]]]:
         ("/s/{token}/fhir", {"get": {
             "operationId": "sharedFhir", "tags": ["sharing"], "parameters": [TOKEN],
             "summary": "The shared answers as a FHIR R4 QuestionnaireResponse",
+            "description": "Readable from any origin (CORS, GET only, no credentials).",
             "responses": {"200": ok("The QuestionnaireResponse.", FhirQuestionnaireResponse, (FHIR_JSON, JSON)),
                           **errors(404, 410, 503, page=True)},
         }}),

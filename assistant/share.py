@@ -27,7 +27,7 @@ from .errors import ApiError, Gone, NotFound, error_answer, error_kind, errors_a
 from .flows import EXCLUSIVE_VALUE, URGENCY_LEVELS, Answers, Criterion, Flow, Question, all_hold
 from .models import Conversation, utcnow
 from .sharing import DEFAULT_DAYS, MAX_DAYS, MIN_DAYS, Clock, SharedConversation, Sharing
-from .urls import public_url
+from .urls import public_base, public_url
 from .wording import match, short_test_list
 
 bp = Blueprint("share", __name__)
@@ -44,7 +44,6 @@ SHARE_HEADERS = {
 REFERRER_POLICY = "no-referrer"
 OWN_PAGE_REFERRER_POLICY = "same-origin"
 OWN_PAGE = ("share.manage", "share.change")
-FHIR_JSON = "application/fhir+json"
 
 # The handout, kept to one printed page: at most this many of each list, with "+N more" pointing to the summary.
 SUMMARY_SHOWN = 8       # conditions shown before "more" on the summary page (as on the result page)
@@ -117,10 +116,6 @@ def qr_svg(url: str, title: str = "QR code of the share link") -> bytes:
     segno.make(url, error="m", micro=False).save(buffer, kind="svg", scale=4, border=4, xmldecl=False,
                                                  title=title, dark="#000", light="#fff")
     return buffer.getvalue()
-
-
-def questionnaire_url(flow: Flow) -> str:
-    return public_url("share_api.questionnaire", flow_id=flow.id)
 
 
 def long_date(moment: datetime) -> str:
@@ -521,9 +516,9 @@ def qr(token: str):
 def fhir_response(token: str):
     shared, engine, answers = open_shared(token)
     conversation = shared.conversation
-    resource = fhir.questionnaire_response(engine.flow, answers, questionnaire_url(engine.flow),
+    resource = fhir.questionnaire_response(engine.flow, answers, public_base(),
                                            conversation.status, iso(conversation.updated_at))
-    return Response(json.dumps(resource, ensure_ascii=False), mimetype=FHIR_JSON)
+    return Response(json.dumps(resource, ensure_ascii=False), mimetype=fhir.FHIR_JSON)
 
 
 # --- the person's own page: make a link, show it, stop sharing -------------------------------------------------------
