@@ -28,7 +28,14 @@ $(VENV)/.bench-installed: pyproject.toml $(VENV)/.installed
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
-test-deps: $(VENV)/.test-installed chromium
+# LHC-Forms from npm, pinned by tests/browser/lforms/package-lock.json, for the FHIR renderer test (no scripts run).
+LFORMS := tests/browser/lforms
+$(LFORMS)/node_modules/.installed: $(LFORMS)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq npm >/dev/null; }
+	cd $(LFORMS) && npm ci --legacy-peer-deps --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+test-deps: $(VENV)/.test-installed chromium $(LFORMS)/node_modules/.installed
 
 run: install
 	$(FLASK) init-db
