@@ -22,23 +22,23 @@ MAX_DEPTH = 12  # items inside items: our Questionnaires nest 3 deep; deeper is 
 RESPONSE_STATUSES = ("in-progress", "completed", "amended", "entered-in-error", "stopped")
 
 
-class Fhir(Schema):
+class FhirElement(Schema):
     class Meta:
         unknown = EXCLUDE  # a resource may carry anything FHIR allows (id, meta, extension, ...); we read what we use
 
 
-class ResponseCodingSchema(Fhir):
+class ResponseCodingSchema(FhirElement):
     system = fields.String()
     code = fields.String()
     display = fields.String()
 
 
-class ResponseAnswerSchema(Fhir):
+class ResponseAnswerSchema(FhirElement):
     valueCoding = fields.Nested(ResponseCodingSchema)
     item = fields.List(fields.Nested(lambda: ResponseItemSchema()), load_default=list)
 
 
-class ResponseItemSchema(Fhir):
+class ResponseItemSchema(FhirElement):
     linkId = fields.String(required=True, validate=validate.Length(min=1))
     answer = fields.List(fields.Nested(ResponseAnswerSchema), load_default=list)
     item = fields.List(fields.Nested(lambda: ResponseItemSchema()), load_default=list)
@@ -55,7 +55,7 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-class QuestionnaireResponseSchema(Fhir):
+class QuestionnaireResponseSchema(FhirElement):
     resourceType = fields.String(required=True, validate=validate.OneOf(["QuestionnaireResponse"]))
     questionnaire = fields.String(required=True, validate=validate.Length(min=1))
     status = fields.String(required=True, validate=validate.OneOf(RESPONSE_STATUSES))
