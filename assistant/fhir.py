@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from . import fhir_codes
-from .flows import EXCLUSIVE_VALUE, Answers, Criterion, Flow, Question, RedFlag
+from .flows import EXCLUSIVE_VALUE, NOT_SURE, Answers, Criterion, Flow, Question, RedFlag
 
 OPTION_EXCLUSIVE = "http://hl7.org/fhir/StructureDefinition/questionnaire-optionExclusive"
 ITEM_CONTROL = "http://hl7.org/fhir/StructureDefinition/questionnaire-itemControl"
@@ -61,6 +61,10 @@ def none_alone_link(question_id: str) -> str:
 
 def flag_link(flag_id: str) -> str:
     return f"flag.{flag_id}"
+
+
+def stop_link(status: str) -> str:
+    return f"stop.{status}"
 
 
 def after_link(question_id: str) -> str:
@@ -118,10 +122,14 @@ def _fhirpath_list(values: tuple[str, ...]) -> str:
 def _fhirpath(criterion: Criterion) -> str:
     codes = _fhirpath_codes(criterion.question)
     if criterion.any_of:
-        return f"{codes}.intersect({_fhirpath_list(criterion.any_of)}).exists()"
-    if criterion.none_of:
-        return f"({codes}.exists() and {codes}.intersect({_fhirpath_list(criterion.none_of)}).empty())"
-    return f"{codes}.intersect({_fhirpath_list(criterion.of)}).count() >= {criterion.at_least}"
+        test = f"{codes}.intersect({_fhirpath_list(criterion.any_of)}).exists()"
+    elif criterion.none_of:
+        test = f"{codes}.exists() and {codes}.intersect({_fhirpath_list(criterion.none_of)}).empty()"
+    else:
+        test = f"{codes}.intersect({_fhirpath_list(criterion.of)}).count() >= {criterion.at_least}"
+    if criterion.none_of or NOT_SURE in criterion.values:  # "not sure" alone holds nothing, as in Criterion.holds
+        return f"({test} and ({codes} = '{NOT_SURE}').not())"
+    return test
 
 
 def fhirpath(criteria: tuple[Criterion, ...]) -> str:
@@ -141,6 +149,8 @@ def enable_when(flow: Flow, criteria: tuple[Criterion, ...], urls: Canonical) ->
     def condition(c: Criterion, value: str) -> dict[str, Any]:
         return {"question": c.question, "operator": "=", "answerCoding": coding(urls, flow.question(c.question), value)}
 
+    if any(NOT_SURE in c.values for c in criteria):
+        return {"extension": [expression_extension(ENABLE_WHEN_EXPRESSION, fhirpath(criteria))]}
     if len(criteria) == 1 and criteria[0].any_of:
         conditions = [condition(criteria[0], v) for v in criteria[0].any_of]
         return {"enableWhen": conditions, "enableBehavior": "any"} if len(conditions) > 1 else {
@@ -217,13 +227,15 @@ def _flag_text(flow: Flow, flag: RedFlag) -> str:
 
 
 def stops_after(flow: Flow) -> dict[str, list[Stop]]:
-    """Emergency red flags, filed (as the engine does) under the last question they name."""
-    stops: dict[str, list[Stop]] = {}
-    for flag in flow.red_flags:
-        if flag.urgency == "emergency":
-            stops.setdefault(_last_question(flow, flag.when), []).append(
-                Stop(flag_link(flag.id), _flag_text(flow, flag), flag.when))
-    return stops
+    """Declared stops (e.g. not an adult), then emergency red flags, filed as the engine files them: under the last
+    question they name."""
+    stops = [Stop(stop_link(s.status), " ".join((_sentence(s.title, s.text),) + s.get_help), s.when)
+             for s in flow.stops]
+    stops += [Stop(flag_link(f.id), _flag_text(flow, f), f.when) for f in flow.red_flags if f.urgency == "emergency"]
+    filed: dict[str, list[Stop]] = {}
+    for stop in stops:
+        filed.setdefault(_last_question(flow, stop.when), []).append(stop)
+    return filed
 
 
 def same_day_after(flow: Flow) -> dict[str, list[RedFlag]]:

@@ -3,9 +3,10 @@ texts rather than from our code. enableWhen (`=` on codings, `enableBehavior`), 
 evaluated by fhirpathpy against the response filled so far), and disabled groups disabling what they hold."""
 from __future__ import annotations
 
-from typing import Any, Iterator
+from functools import lru_cache
+from typing import Any, Callable, Iterator
 
-from fhirpathpy import evaluate
+import fhirpathpy
 from fhirpathpy.models import models
 
 ENABLE_WHEN_EXPRESSION = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression"
@@ -29,6 +30,11 @@ def expression(item: dict[str, Any]) -> str | None:
     return found[0] if found else None
 
 
+@lru_cache(maxsize=None)
+def compiled(expression_text: str) -> Callable[..., list]:
+    return fhirpathpy.compile(expression_text, R4)
+
+
 def enabled(item: dict[str, Any], response: dict[str, Any]) -> bool:
     """Whether a renderer enables `item` given the answers in `response`."""
     conditions = item.get("enableWhen")
@@ -39,7 +45,7 @@ def enabled(item: dict[str, Any], response: dict[str, Any]) -> bool:
         return any(results) if item.get("enableBehavior") == "any" else all(results)
     found = expression(item)
     if found:
-        return evaluate(response, found, {"resource": response}, R4) == [True]
+        return compiled(found)(response, {"resource": response}) == [True]
     return True
 
 

@@ -13,7 +13,7 @@ import pytest
 from pydantic import ValidationError
 
 from assistant import fhir, fhir_codes
-from assistant.flows import EXCLUSIVE_VALUE, Criterion, Flow, Option, Question, RedFlag, UrgencyLevel
+from assistant.flows import EXCLUSIVE_VALUE, NOT_SURE, Criterion, Flow, Option, Question, RedFlag, UrgencyLevel
 
 from .conftest import WIDESPREAD_PAIN, make_app
 from .fhir_forms import answered, enabled, fill, walk
@@ -37,7 +37,8 @@ def app(database_url):
 
 
 def engines(app):
-    return app.extensions["engines"].latest()
+    """Every served version of every flow."""
+    return app.extensions["engines"].all()
 
 
 def get_fhir(client, path: str, **kwargs) -> dict:
@@ -205,7 +206,10 @@ def stories(flow: Flow) -> list[dict]:
         cases.append(dict(base, age_band=age, red_flags=["dark_urine", "fainting"], exposures=["statin"]))
     cases.append(dict(WIDESPREAD_PAIN))
     cases.append(dict(base, main_complaint="weakness", weakness_pattern=["eyelids_or_double_vision"]))
-    return cases
+    for question in flow.questions:  # "not sure" alone holds no criterion
+        if NOT_SURE in question.values:
+            cases.append(dict(base, **{question.id: NOT_SURE if question.type == "choice" else [NOT_SURE]}))
+    return [{q: v for q, v in case.items() if flow.has_question(q)} for case in cases]
 
 
 def test_a_form_asks_exactly_what_the_flow_asks_and_shows_the_stop(app, client):
@@ -223,11 +227,16 @@ def test_a_form_asks_exactly_what_the_flow_asks_and_shows_the_stop(app, client):
             raised = [f for f in flow.red_flags if all(c.holds(given) for c in f.when)]
             emergencies = {f"flag.{f.id}" for f in raised if f.urgency == "emergency"}
             same_day = {f"flag.{f.id}" for f in raised if f.urgency == "same_day"}
-            flags_shown = {s for s in shown if s.startswith("flag.")}
-            if walk_.end == "stopped_emergency":
-                assert emergencies and flags_shown == emergencies, (story, flags_shown)
-            else:
+            flags_shown = {s for s in shown if s.startswith(("flag.", "stop."))}
+            if walk_.end == "stopped_emergency":  # same-day advice from before the stop may stay, none from after
+                stop_at = flow.position(walk_.visited[-1])
+                earlier = {f"flag.{f.id}" for f in raised if f.urgency == "same_day"
+                           and max(flow.position(c.question) for c in f.when) < stop_at}
+                assert emergencies and flags_shown == emergencies | earlier, (story, flags_shown)
+            elif walk_.end in ("finished",):
                 assert flags_shown == same_day, (story, flags_shown)
+            else:
+                assert flags_shown == {f"stop.{walk_.end}"}, (story, flags_shown)
 
 
 def test_none_of_these_with_another_answer_shows_a_warning(app, client):
@@ -259,6 +268,9 @@ def _demo_flow() -> Flow:
             Question("f", "choice", "F?", "", yes_no,
                      enable_when=(Criterion("a", any_of=("yes", "no")), Criterion("b", any_of=("no",)))),
             Question("g", "choice", "G?", "", yes_no),
+            Question("h", "choice", "H?", "", (Option("yes", "Yes"), Option("no", "No"),
+                                                Option(NOT_SURE, "I'm not sure"))),
+            Question("i", "choice", "I?", "", yes_no, enable_when=(Criterion("h", none_of=("no",)),)),
         ),
         red_flags=(RedFlag("stop_b", (Criterion("a", any_of=("yes",)), Criterion("b", any_of=("yes",))),
                            "emergency", "Call now."),
@@ -277,7 +289,7 @@ def test_any_flow_exports_its_branching_stops_and_same_day_advice():
     assert [i["linkId"] for i in body["item"]] == ["flow.disclaimer", "a", "a.none-alone", "b", "flag.stop_b",
                                                    "after.b"]
     items = {i["linkId"]: i for i in walk(body["item"])}
-    assert [i["linkId"] for i in items["after.b"]["item"]] == ["c", "flag.today_c", "d", "e", "f", "g"]
+    assert [i["linkId"] for i in items["after.b"]["item"]] == ["c", "flag.today_c", "d", "e", "f", "g", "h", "i"]
     assert "flag.soon_a" not in items
     assert items["flag.stop_b"]["text"] == "Call an ambulance now. Call now."
     assert items["flag.today_c"]["text"] == "Get medical help today. See a doctor today."
@@ -294,6 +306,10 @@ def test_any_flow_exports_its_branching_stops_and_same_day_advice():
     going_on, shown = fill(body, {"a": ["yes"], "b": "no", "c": "no", "e": "no", "f": "yes", "g": "no"})
     assert list(answered(going_on)) == ["a", "b", "c", "e", "f", "g"] and "flag.stop_b" not in shown
     assert "flag.today_c" in shown
+    for h, asked in (("yes", True), ("no", False), (NOT_SURE, False)):  # "not sure" holds no criterion
+        answers = {"a": ["no"], "b": "no", "c": "no", "g": "no", "h": h, "i": "yes"}
+        assert ("i" in answered(fill(body, answers)[0])) is asked is Criterion("h", none_of=("no",)).holds(
+            {"h": (h,)}), h
     response = fhir.questionnaire_response(flow, {"a": ("yes", "no"), "b": ("no",), "g": ("yes",)},
                                            "https://example.org", "finished", "2026-03-01T09:00:00Z")
     QuestionnaireResponse.model_validate(response)
@@ -376,3 +392,9 @@ def test_nothing_else_is_opened_to_other_origins(client, talk):
                      client.get("/s/unknown-token", headers=ORIGIN),
                      client.options("/api/v1/assess", headers={**ORIGIN, "Access-Control-Request-Method": "POST"})):
         assert "Access-Control-Allow-Origin" not in response.headers, response.request.path
+
+
+def test_every_question_type_has_a_renderer_control():
+    """A question type added to flows.py must say how FHIR renders it (fails here, not as a 500 at run time)."""
+    from assistant.flows import QUESTION_TYPES
+    assert set(fhir.ITEM_CONTROLS) == set(QUESTION_TYPES)

@@ -93,10 +93,9 @@ def _flatten(items):
 
 
 def _with_item(response: dict, link_id: str, answers: list[dict]) -> dict:
-    changed = copy.deepcopy(response)
-    changed["item"] = [i for i in changed["item"] if i["linkId"] != link_id] + [{"linkId": link_id,
-                                                                                 "answer": answers}]
-    return changed
+    """The response, flat, with `link_id` answered by `answers`."""
+    items = [i for i in _flatten(copy.deepcopy(response["item"])) if i["linkId"] != link_id]
+    return {**response, "item": items + [{"linkId": link_id, "answer": answers}]}
 
 
 def _coding(question: str, code: str, system: str | None = None) -> dict:
@@ -160,3 +159,17 @@ def test_what_is_not_a_questionnaire_response_is_refused_cleanly(client, questio
             assert result.status_code == status, (body if status == 400 else result.get_json())
             assert result.get_json()["error"]["code"] in ("invalid", "malformed_json")
     assert client.post("/api/v1/assess", data="{", content_type=FHIR_JSON).status_code == 400
+
+
+def test_each_served_version_answers_for_itself(client):
+    versions = [f["version"] for f in client.get("/api/v1/flows").get_json() if f["id"] == "muscle-pain"]
+    assert len(versions) >= 1
+    for version in versions:
+        questionnaire = client.get(f"/api/v1/flows/muscle-pain/questionnaire?version={version}").get_json()
+        response, _ = fill(questionnaire, WIDESPREAD_PAIN)
+        assert response["questionnaire"].endswith(f"|{version}")
+        result = assess_fhir(client, response).get_json()
+        assert result["flow"] == {"id": "muscle-pain", "version": version}
+        answered = client.post("/api/v1/assess", json={"flow": "muscle-pain", "version": version,
+                                                       "answers": json_answers(response)}).get_json()
+        assert result == answered

@@ -150,7 +150,7 @@ def test_lhc_forms_fills_a_vignette_and_its_response_gets_the_same_result(
     assert errors == []
 
 
-def test_lhc_forms_shows_the_emergency_and_hides_the_rest(page: Page, form_app, live_server, questionnaire, shot):
+def test_lhc_forms_shows_the_stops_and_hides_the_rest(page: Page, form_app, live_server, questionnaire, shot):
     errors = open_form(page, form_app, live_server)
     tick(page, questionnaire, "age_band", "40_49")
     expect(row(page, "sex")).to_be_visible()
@@ -163,6 +163,12 @@ def test_lhc_forms_shows_the_emergency_and_hides_the_rest(page: Page, form_app, 
     shot(page, "lforms-emergency", full_page=True)
     status, result = assess_fhir(live_server, response_of(page))
     assert status == 200 and result["urgency"] == "emergency" and result["conditions"] == []
+    if any(i["linkId"] == "after.age_band" for i in questionnaire["item"]):  # a flow that stops for children
+        tick(page, questionnaire, "age_band", "under_18")
+        expect(row(page, "stop.stopped_not_adult")).to_contain_text("written for adults")
+        expect(row(page, "red_flags")).to_have_count(0)
+        status, result = assess_fhir(live_server, response_of(page))
+        assert status == 200 and result["status"] == "stopped_not_adult", result
     assert errors == []
 
 
