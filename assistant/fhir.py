@@ -289,6 +289,7 @@ def questionnaire(flow: Flow, base: str) -> dict[str, Any]:
     return {
         "resourceType": "Questionnaire",
         "id": resource_id(flow),
+        "language": flow.language,
         "url": urls.questionnaire,
         "version": str(flow.version),
         "name": computable_name(flow.id),
@@ -342,6 +343,7 @@ def _terminology(flow: Flow, question: Question, kind: str, url: str) -> dict[st
     return {
         "resourceType": kind,
         "id": resource_id(flow, question.id),
+        "language": flow.language,
         "url": url,
         "version": str(flow.version),
         "name": computable_name(flow.id, question.id),

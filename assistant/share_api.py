@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, request
 from flask_cors import CORS
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from . import db, fhir
+from . import db, fhir, i18n
 from .api import load_body
 from .conversations import iso
 from .engine import FlowEngine
@@ -86,7 +86,9 @@ def revoke_shares(conversation_id: str):
 
 
 def fhir_json(resource: dict[str, Any]) -> Response:
-    """The same bytes for the same resource, whatever the request looked like."""
+    """The same bytes for the same resource, whatever the request looked like (its language included: the resources
+    are in the flow's own language, which they name)."""
+    i18n.answered_in(resource["language"])
     return Response(json.dumps(resource, ensure_ascii=False), mimetype=fhir.FHIR_JSON)
 
 

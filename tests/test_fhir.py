@@ -398,3 +398,11 @@ def test_every_question_type_has_a_renderer_control():
     """A question type added to flows.py must say how FHIR renders it (fails here, not as a 500 at run time)."""
     from assistant.flows import QUESTION_TYPES
     assert set(fhir.ITEM_CONTROLS) == set(QUESTION_TYPES)
+
+
+def test_the_resources_are_in_the_flows_own_language_whatever_is_asked(client):
+    for path in (QUESTIONNAIRE, "/api/v1/flows/muscle-pain/codesystems/sex", "/api/v1/flows/muscle-pain/valuesets/sex"):
+        english = client.get(path)
+        spanish = client.get(path, headers={"Accept-Language": "es"})
+        assert spanish.data == english.data and english.get_json()["language"] == "en", path
+        assert spanish.headers["Content-Language"] == "en", path

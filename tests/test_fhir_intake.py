@@ -173,3 +173,13 @@ def test_each_served_version_answers_for_itself(client):
         answered = client.post("/api/v1/assess", json={"flow": "muscle-pain", "version": version,
                                                        "answers": json_answers(response)}).get_json()
         assert result == answered
+
+
+def test_the_result_comes_in_the_language_asked_for_as_in_json(client, questionnaire):
+    response, _ = fill(questionnaire, WIDESPREAD_PAIN)
+    spanish = {"Accept-Language": "es"}
+    result = client.post("/api/v1/assess", data=json.dumps(response), content_type=FHIR_JSON, headers=spanish)
+    same = client.post("/api/v1/assess", json={"flow": "muscle-pain", "answers": json_answers(response)},
+                       headers=spanish)
+    assert result.status_code == 200 and result.get_json() == same.get_json()
+    assert result.headers["Content-Language"] == same.headers["Content-Language"]  # "es" once Spanish is served
