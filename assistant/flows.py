@@ -5,7 +5,7 @@ Nothing here knows about Flask, the database or the state machine: a Flow is dat
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -573,6 +573,27 @@ def _clinical_terms(path: Path) -> ClinicalTerms:
     return ClinicalTerms(terms=raw["terms"], medicines={q: tuple(v) for q, v in raw["medicines"].items()})
 
 
+def _card_ids(path: Path) -> set[str]:
+    """The ids of every card in a content file, whatever version it belongs to."""
+    data = read_yaml(path) if path.exists() else None
+    return {c["id"] for c in data if isinstance(c, dict) and "id" in c} if isinstance(data, list) else set()
+
+
+def _cards(content: Path, version: int) -> dict[str, Any]:
+    """This version's condition and lifestyle cards. A card may name a card that only another version has (the
+    cards are shared by the versions): for this version that name is left out, not an error."""
+    conditions = _conditions(content / "conditions.yaml", version)
+    lifestyle = _lifestyle(content / "lifestyle.yaml", version)
+    other = (_card_ids(content / "conditions.yaml") | _card_ids(content / "lifestyle.yaml")) \
+        - {c.id for c in conditions} - {c.id for c in lifestyle}
+    if not other:
+        return {"conditions": conditions, "lifestyle": lifestyle}
+    return {"conditions": tuple(replace(c, lifestyle=tuple(i for i in c.lifestyle if i not in other))
+                                for c in conditions),
+            "lifestyle": tuple(replace(c, for_conditions=tuple(i for i in c.for_conditions if i not in other))
+                               for c in lifestyle)}
+
+
 def load_flow(path: Path) -> Flow:
     """Load one flow file and the content folder beside it (flows/<id>/), validating both."""
     path = Path(path)
@@ -580,8 +601,7 @@ def load_flow(path: Path) -> Flow:
     content, version = path.parent / raw["id"], raw["version"]
     contract_path = content / "contract.yaml"
     flow = Flow(id=raw["id"], version=version, title=raw["title"], disclaimer=raw["disclaimer"].strip(),
-                questions=_questions(raw), conditions=_conditions(content / "conditions.yaml", version),
-                lifestyle=_lifestyle(content / "lifestyle.yaml", version),
+                questions=_questions(raw), **_cards(content, version),
                 **_red_flags(content / "red_flags.yaml", version),
                 contract=contract_for(read_yaml(contract_path), version) if contract_path.exists() else {},
                 clinical=_clinical_terms(content / "clinical_terms.yaml"),

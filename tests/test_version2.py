@@ -238,3 +238,20 @@ def test_version_bounds_keep_each_versions_content_apart():
     assert {f.urgency for f in V2.red_flags if f.id == "fever_stiff_neck_or_rash"} == {"emergency"}
     assert {f.urgency for f in V1.red_flags if f.id == "fever_stiff_neck_or_rash"} == {"same_day"}
     assert json.dumps(sorted(v1_ids))  # every id is a plain string
+
+
+def test_a_card_may_name_a_card_only_a_later_version_has(tmp_path):
+    import shutil
+    target = tmp_path / "flows"
+    shutil.copytree(PROJECT_ROOT / "flows", target)
+    edit(target / "muscle-pain" / "lifestyle.yaml", "  for_conditions: [fibromyalgia,",
+         "  for_conditions: [medicine_side_effect, fibromyalgia,")
+    flows = load_flows(target)
+    named = {v: {c.id for c in flows[("muscle-pain", v)].lifestyle if "medicine_side_effect" in c.for_conditions}
+             for v in (1, 2)}
+    assert named[1] == set() and named[2]
+    edit(target / "muscle-pain" / "lifestyle.yaml", "  for_conditions: [medicine_side_effect,",
+         "  for_conditions: [no_such_card,")
+    from assistant.flows import FlowError
+    with pytest.raises(FlowError, match="unknown condition id 'no_such_card'"):
+        load_flows(target)
