@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 FLASK := ASSISTANT_DEV=1 $(VENV)/bin/flask --app assistant
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install test-deps bench check clean
+.PHONY: run test install test-deps bench soak check clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -48,10 +48,17 @@ test: test-deps
 	$(FLASK) flows check
 	$(PY) -m pytest
 
-# Benchmarks (~10 min): prints a table and writes docs/performance.md. bench/run.py installs wrk (apt-get) and
-# Lighthouse (npm, under bench/) when missing; PostgreSQL is measured when it answers on 127.0.0.1:5432.
+# Benchmarks (~10 min), then the soak (~12 min, see `soak`): prints tables and writes docs/performance.md.
+# bench/run.py installs wrk (apt-get) and Lighthouse (npm, under bench/) when missing; PostgreSQL is measured when it
+# answers on 127.0.0.1:5432.
 bench: $(VENV)/.bench-installed chromium
 	$(PY) bench/run.py
+	$(PY) bench/soak.py
+
+# The soak alone (~12 min): 200 phones on PostgreSQL, a worker killed, the database frozen 20 s; its own section of
+# docs/performance.md. Needs PostgreSQL on 127.0.0.1:5432 (database soak, created when missing).
+soak: $(VENV)/.bench-installed
+	$(PY) bench/soak.py
 
 clean:
 	rm -rf $(VENV) instance test-output

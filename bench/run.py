@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from common import BENCH, OUT, POSTGRES_URL, ROOT, ensure_postgres_database
+from soak import kept_section
 
 DOC = BENCH.parent / "docs" / "performance.md"
 BASELINE = BENCH / "baseline.json"
@@ -443,7 +444,7 @@ def main() -> None:
     print("\n" + "\n".join(line for line in doc.splitlines() if line.startswith("|")))
     if not args.no_doc:
         DOC.parent.mkdir(exist_ok=True)
-        DOC.write_text(doc)
+        DOC.write_text(doc + kept_section(DOC))  # the soak's section (bench/soak.py) stays
         print(f"\nwritten to {DOC.relative_to(BENCH.parent)}")
 
 
