@@ -12,7 +12,7 @@ import os
 from gunicorn.glogging import Logger
 
 from assistant.config import whole_number
-from assistant.security import REDACT_FILTER
+from assistant.web.security import REDACT_FILTER
 
 bind = f"0.0.0.0:{os.environ.get('PORT') or '8000'}"
 workers = whole_number("WEB_CONCURRENCY", os.environ.get("WEB_CONCURRENCY"), minimum=1, default=2)

@@ -8,10 +8,13 @@ from flask import Flask
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    from . import api, chat, cli, config, db, errors, i18n, openapi, security, share, share_api, wording
-    from .engine import Engines
-    from .flows import load_flows
-    from .translations import Languages
+    from assistant import cli, config
+    from assistant.content import wording
+    from assistant.store import db
+    from assistant.web import api, chat, errors, i18n, openapi, security, share, share_api
+    from assistant.engine.machine import Engines
+    from assistant.content.flows import load_flows
+    from assistant.content.translations import Languages
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(config.defaults(app))

@@ -9,11 +9,11 @@ import yaml
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from . import changes
-from .engine import ENDS, STOPS, FlowEngine
-from .flows import Flow, FlowError, load_flows
-from .translations import Languages, frame, load_catalogue
-from .retention import purge_command
+from assistant.engine import changes
+from assistant.engine.machine import ENDS, STOPS, FlowEngine
+from assistant.content.flows import Flow, FlowError, load_flows
+from assistant.content.translations import Languages, frame, load_catalogue
+from assistant.store.retention import purge_command
 
 flows_cli = AppGroup("flows", help="Check and draw the conversation flows.")
 

@@ -40,8 +40,12 @@ def turns_for(client, count: int) -> list[tuple[str, str, dict]]:
 def run(url: str = SQLITE_URL, calls: int = 600) -> dict[str, Any]:
     from flask import Flask
 
-    from assistant import create_app, db, schemas
-    from assistant.conversations import Service
+    from assistant import create_app
+
+    from assistant.store import db
+
+    from assistant.web import schemas
+    from assistant.engine.conversations import Service
     from engine_cost import conversation_turns, engine_turn
     from load import flow_engine
 

@@ -140,7 +140,7 @@ def reset_database(url: str) -> None:
     """An empty database at the latest schema (SQLite: a new file; PostgreSQL: the tables dropped and migrated)."""
     from sqlalchemy import create_engine, text
 
-    from assistant.db import upgrade
+    from assistant.store.db import upgrade
     if url.startswith("sqlite"):
         path = Path(url.removeprefix("sqlite:///"))
         for suffix in ("", "-wal", "-shm"):

@@ -26,7 +26,7 @@ from load import flow_engine, profile_paths
 
 def conversation_turns() -> list[tuple[str, dict, str, tuple[str, ...]]]:
     """(state, answers so far, question, values) for every turn of the bench people's conversations."""
-    from assistant.flows import as_values
+    from assistant.content.flows import as_values
     turns = []
     for path in profile_paths():
         latest: dict[str, tuple[str, ...]] = {}
@@ -37,8 +37,8 @@ def conversation_turns() -> list[tuple[str, dict, str, tuple[str, ...]]]:
 
 
 def engine_turn(engine, state: str, latest: dict, question_id: str, values: tuple[str, ...]) -> str:
-    from assistant import results
-    from assistant.engine import ENDS
+    from assistant.engine import results
+    from assistant.engine.machine import ENDS
     answers = engine.path_answers(state, latest)
     answers[question_id] = values
     next_state = engine.next_state(question_id, answers)
@@ -65,7 +65,7 @@ def walks_agree(engine, count: int = 2000, seed: int = 7) -> tuple[int, int]:
     """The walk against the machine fired at every step (attach, trigger, detach), for random answer sets."""
     import random
 
-    from assistant.engine import ENDS
+    from assistant.engine.machine import ENDS
     rng = random.Random(seed)
     differing = 0
     for _ in range(count):
@@ -86,8 +86,8 @@ def best_per_call(function, calls: int, repeat: int = 7) -> float:
 
 
 def run(repeat: int = 7) -> dict[str, Any]:
-    from assistant import results
-    from assistant.engine import ENDS
+    from assistant.engine import results
+    from assistant.engine.machine import ENDS
     engine = flow_engine()
     turns = conversation_turns()
 

@@ -62,16 +62,16 @@ def wrk_version() -> str:
 @functools.cache
 def flow_engine():
     from assistant.config import PROJECT_ROOT
-    from assistant.engine import Engines
-    from assistant.flows import load_flows
+    from assistant.engine.machine import Engines
+    from assistant.content.flows import load_flows
     return Engines(load_flows(PROJECT_ROOT / "flows")).get("muscle-pain")
 
 
 @functools.cache
 def profile_paths() -> list[list[tuple[str, Any]]]:
     """For each bench person, the questions the flow asks them in order, with their answer."""
-    from assistant.engine import FINISHED
-    from assistant.flows import as_values
+    from assistant.engine.machine import FINISHED
+    from assistant.content.flows import as_values
     engine = flow_engine()
     paths = []
     for profile in PROFILES:
@@ -85,9 +85,9 @@ def prepare_turns(url: str, conversations: int, file: Path) -> int:
     """Insert fresh conversations at their first question and write every turn they will take, step by step."""
     from sqlalchemy import create_engine, insert
 
-    from assistant.conversations import new_id
-    from assistant.db import make_engine
-    from assistant.models import Conversation, utcnow
+    from assistant.engine.conversations import new_id
+    from assistant.store.db import make_engine
+    from assistant.store.models import Conversation, utcnow
     engine = make_engine(url) if url.startswith("sqlite") else create_engine(url)
     paths = profile_paths()
     version = flow_engine().flow.version
@@ -116,7 +116,7 @@ def prepare_turns(url: str, conversations: int, file: Path) -> int:
 def count_answers(url: str) -> int:
     from sqlalchemy import create_engine, func, select
 
-    from assistant.models import Answer
+    from assistant.store.models import Answer
     engine = create_engine(url)
     with engine.connect() as connection:
         count = connection.execute(select(func.count()).select_from(Answer)).scalar_one()

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from assistant import create_app
-from assistant.db import upgrade
+from assistant.store.db import upgrade
 
 from .https_client import BrowserClient
 

@@ -3,7 +3,7 @@ import json
 
 from sqlalchemy import func, select
 
-from assistant.models import Answer
+from assistant.store.models import Answer
 
 from .conftest import WIDESPREAD_PAIN
 
@@ -59,7 +59,7 @@ def test_identical_retry_is_idempotent_and_stores_one_row(app, talk):
     assert again.status_code == 200
     assert again.get_json()["step"] == first.get_json()["step"]
     with app.app_context():
-        from assistant import db
+        from assistant.store import db
         count = db.session().scalar(select(func.count()).select_from(Answer)
                                     .where(Answer.conversation_id == conversation.id))
     assert count == 1
@@ -187,7 +187,7 @@ def test_delete_removes_everything(app, talk):
     assert response.status_code == 204
     assert conversation.client.get(f"/api/v1/conversations/{conversation.id}").status_code == 404
     with app.app_context():
-        from assistant import db
+        from assistant.store import db
         assert db.session().scalar(select(func.count()).select_from(Answer)) == 0
 
 

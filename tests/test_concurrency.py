@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from assistant import db
-from assistant.models import Answer, Conversation
+from assistant.store import db
+from assistant.store.models import Answer, Conversation
 
 from .conftest import call_json
 

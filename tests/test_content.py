@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from assistant.config import PROJECT_ROOT
-from assistant.flows import load_flow
+from assistant.content.flows import load_flow
 
 FLOW = load_flow(PROJECT_ROOT / "flows" / "muscle-pain.yaml")
 NEUTRAL = yaml.safe_load((PROJECT_ROOT / "flows" / "muscle-pain" / "neutral_values.yaml").read_text()) or {}

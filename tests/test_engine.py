@@ -3,8 +3,8 @@ import pytest
 import transitions
 
 from assistant.config import PROJECT_ROOT
-from assistant.engine import FINISHED, STOPPED, FlowEngine
-from assistant.flows import as_values, load_flow
+from assistant.engine.machine import FINISHED, STOPPED, FlowEngine
+from assistant.content.flows import as_values, load_flow
 
 from .conftest import WIDESPREAD_PAIN
 

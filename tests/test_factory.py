@@ -1,8 +1,8 @@
 import pytest
 
 from assistant import create_app
-from assistant.security import InsecureConfiguration
-from assistant.db import normalise_url
+from assistant.web.security import InsecureConfiguration
+from assistant.store.db import normalise_url
 
 
 def test_test_config_overrides_defaults(tmp_path):

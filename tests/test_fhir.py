@@ -12,8 +12,10 @@ from urllib.parse import urlsplit
 import pytest
 from pydantic import ValidationError
 
-from assistant import fhir, fhir_codes
-from assistant.flows import EXCLUSIVE_VALUE, NOT_SURE, Criterion, Flow, Option, Question, RedFlag, UrgencyLevel
+from assistant.web import fhir
+
+from assistant.content import fhir_codes
+from assistant.content.flows import EXCLUSIVE_VALUE, NOT_SURE, Criterion, Flow, Option, Question, RedFlag, UrgencyLevel
 
 from .conftest import WIDESPREAD_PAIN, make_app
 from .fhir_forms import answered, enabled, fill, walk
@@ -408,7 +410,7 @@ def test_nothing_else_is_opened_to_other_origins(client, talk):
 
 def test_every_question_type_has_a_renderer_control():
     """A question type added to flows.py must say how FHIR renders it (fails here, not as a 500 at run time)."""
-    from assistant.flows import QUESTION_TYPES
+    from assistant.content.flows import QUESTION_TYPES
     assert set(fhir.ITEM_CONTROLS) == set(QUESTION_TYPES)
 
 

@@ -24,7 +24,7 @@ VIGNETTES = [case for path in sorted((Path(__file__).parent / "vignettes").glob(
 def client(tmp_path_factory):
     """Stateless route: one app for the module (SQLite), so every vignette can run quickly."""
     url = f"sqlite:///{tmp_path_factory.mktemp('intake') / 'intake.sqlite3'}"
-    from assistant.db import upgrade
+    from assistant.store.db import upgrade
     upgrade(url)
     app = make_app(url, PUBLIC_URL=PUBLIC_URL)
     yield app.test_client()

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import PROJECT_ROOT
-from assistant.flows import AnswerError, FlowError, load_flow, load_flows
+from assistant.content.flows import AnswerError, FlowError, load_flow, load_flows
 
 FLOWS = PROJECT_ROOT / "flows"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.db import upgrade
+from assistant.store.db import upgrade
 
 PROJECT = Path(__file__).resolve().parent.parent
 BEARER = "Zq7-" * 10 + "abc"  # shaped like a conversation id or a share token (43 characters)

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from assistant.db import upgrade
-from assistant.engine import STOPPED, FlowEngine
-from assistant.flows import EXCLUSIVE_VALUE
+from assistant.store.db import upgrade
+from assistant.engine.machine import STOPPED, FlowEngine
+from assistant.content.flows import EXCLUSIVE_VALUE
 
 from .conftest import WIDESPREAD_PAIN, Talk, make_app
 

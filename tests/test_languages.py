@@ -7,8 +7,8 @@ import yaml
 
 from assistant.cli import check_folder
 from assistant.config import PROJECT_ROOT
-from assistant.flows import load_flows
-from assistant.translations import Languages
+from assistant.content.flows import load_flows
+from assistant.content.translations import Languages
 
 from .conftest import WIDESPREAD_PAIN, make_app
 
@@ -40,7 +40,7 @@ def flows_dir(tmp_path):
 
 @pytest.fixture
 def client(flows_dir, tmp_path):
-    from assistant.db import upgrade
+    from assistant.store.db import upgrade
     url = f"sqlite:///{tmp_path / 'lang.sqlite3'}"
     upgrade(url)
     app = make_app(url, FLOWS_DIR=str(flows_dir))

@@ -1,9 +1,9 @@
 """Version 2's medicines (steroid tablets, acid-reflux medicines, fluoroquinolone antibiotics, another new medicine)
 and "stiffness" as the main complaint reach the conditions they bear on, in both directions; version 1 is unchanged."""
 from assistant.config import PROJECT_ROOT
-from assistant.engine import FlowEngine
-from assistant.flows import load_flows
-from assistant.results import assess
+from assistant.engine.machine import FlowEngine
+from assistant.content.flows import load_flows
+from assistant.engine.results import assess
 
 FLOWS = load_flows(PROJECT_ROOT / "flows")
 ENGINES = {version: FlowEngine(FLOWS[("muscle-pain", version)]) for version in (1, 2)}

@@ -8,7 +8,7 @@ import jsonschema_rs
 import pytest
 import schemathesis
 
-from assistant import openapi, schemas
+from assistant.web import openapi, schemas
 
 from .conftest import WIDESPREAD_PAIN, make_app
 

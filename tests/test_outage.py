@@ -26,9 +26,9 @@ from flask import Blueprint, current_app
 from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import make_url
 
-from assistant import db
-from assistant.conversations import Service
-from assistant.models import Answer, Conversation
+from assistant.store import db
+from assistant.engine.conversations import Service
+from assistant.store.models import Answer, Conversation
 
 from .conftest import _empty_postgres, make_app
 from .tcp_proxy import TcpProxy
@@ -191,7 +191,7 @@ def test_a_database_going_silent_in_the_middle_of_a_turn_leaves_nothing_half_wri
 
 def test_database_timeouts_add_up_to_less_than_five_seconds():
     """The worst case of a request on a silent database: its pooled connection times out, the reconnect too."""
-    from assistant.db import ANSWER_TIMEOUT, CONNECT_TIMEOUT, SERVER_TIMEOUTS
+    from assistant.store.db import ANSWER_TIMEOUT, CONNECT_TIMEOUT, SERVER_TIMEOUTS
     assert ANSWER_TIMEOUT + CONNECT_TIMEOUT < 5
     assert int(SERVER_TIMEOUTS["statement_timeout"].removesuffix("ms")) < ANSWER_TIMEOUT * 1000
 
@@ -294,7 +294,7 @@ def test_sqlite_opened_read_only_writes_again_once_permissions_are_back(app_fold
     with as_app_user():
         db.upgrade(url)
     path.chmod(0o444)
-    caplog.set_level(logging.ERROR, logger="assistant.db")
+    caplog.set_level(logging.ERROR, logger="assistant.store.db")
     with as_app_user():
         app = make_app(url)
         client = app.test_client()
@@ -314,7 +314,7 @@ def test_sqlite_opened_read_only_writes_again_once_permissions_are_back(app_fold
         conversation = client.post("/api/v1/conversations", json={}).get_json()
         assert answer(client, conversation, "40_49").status_code == 200
     app.extensions["db_engine"].dispose()
-    said = [r.getMessage() for r in caplog.records if r.name == "assistant.db"]
+    said = [r.getMessage() for r in caplog.records if r.name == "assistant.store.db"]
     assert said and f"{path} is read-only" in said[0] and "without a restart" in said[0], said  # at start-up
 
 
@@ -323,16 +323,16 @@ def test_start_up_says_clearly_when_the_database_folder_is_not_writable(app_fold
     url = f"sqlite:///{path}"
     with as_app_user():
         db.upgrade(url)
-    caplog.set_level(logging.ERROR, logger="assistant.db")
+    caplog.set_level(logging.ERROR, logger="assistant.store.db")
     with as_app_user():
         make_app(url).extensions["db_engine"].dispose()
-    assert not [r for r in caplog.records if r.name == "assistant.db"]  # all is well: nothing said
+    assert not [r for r in caplog.records if r.name == "assistant.store.db"]  # all is well: nothing said
 
     app_folder.chmod(0o555)
     with as_app_user():
         app = make_app(url)
         assert_unavailable_json(app.test_client().post("/api/v1/conversations", json={}))
         app.extensions["db_engine"].dispose()
-    said = [r.getMessage() for r in caplog.records if r.name == "assistant.db"]
+    said = [r.getMessage() for r in caplog.records if r.name == "assistant.store.db"]
     assert said and f"the folder {app_folder} is not writable" in said[0], said
     assert "assistant.sqlite3-wal" in said[0] and "503" in said[0]

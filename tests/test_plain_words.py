@@ -15,7 +15,7 @@ import pytest
 import textstat
 
 from assistant.config import PROJECT_ROOT
-from assistant.flows import Flow, load_flows
+from assistant.content.flows import Flow, load_flows
 
 from .conftest import WIDESPREAD_PAIN, make_app
 from .test_chat import Chat, csrf_of
@@ -219,7 +219,7 @@ def ui_texts(pages: dict[str, str], content: list[str]) -> list[Text]:
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory) -> tuple[dict[str, str], list[dict[str, Any]]]:
     """Every page a person sees, in the states they see it in (rendered by the app, not read from the templates)."""
-    from assistant.db import upgrade
+    from assistant.store.db import upgrade
     url = f"sqlite:///{tmp_path_factory.mktemp('plain') / 'plain.sqlite3'}"
     upgrade(url)
     app = make_app(url)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from flask import render_template
 
-from assistant.wording import NOT_A_CHANCE, match, same_test_keys, short_test_list
+from assistant.content.wording import NOT_A_CHANCE, match, same_test_keys, short_test_list
 
 from .conftest import WIDESPREAD_PAIN
 from .test_chat import Chat, fake_result

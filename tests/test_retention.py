@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from assistant import db, retention
-from assistant.models import Answer, Conversation, Share, utcnow
+from assistant.store import db, retention
+from assistant.store.models import Answer, Conversation, Share, utcnow
 
 from .conftest import WIDESPREAD_PAIN, make_app
 

@@ -15,7 +15,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from assistant.db import upgrade
+from assistant.store.db import upgrade
 
 from .conftest import make_app
 

@@ -11,7 +11,7 @@ from flask import Blueprint, Flask, render_template_string, request, session
 from werkzeug.serving import make_server
 
 from assistant import create_app
-from assistant.security import CSP, InsecureConfiguration, limiter, redact
+from assistant.web.security import CSP, InsecureConfiguration, limiter, redact
 
 from .conftest import WIDESPREAD_PAIN, Talk, make_app
 
@@ -56,7 +56,7 @@ def csrf_token_from(html: str) -> str:
 
 @pytest.fixture
 def sqlite_url(tmp_path):
-    from assistant.db import upgrade
+    from assistant.store.db import upgrade
     url = f"sqlite:///{tmp_path / 'security.sqlite3'}"
     upgrade(url)
     return url
@@ -225,7 +225,7 @@ def rate_limited_app(url: str, **config) -> Flask:
 
 
 def test_default_limits_let_tools_run_many_cases():
-    from assistant.security import ROUTE_LIMITS
+    from assistant.web.security import ROUTE_LIMITS
     amount, _, unit = ROUTE_LIMITS["api.assess"].split()
     per_minute = int(amount) * (60 if unit == "second" else 1)
     assert per_minute >= 1000
@@ -262,7 +262,7 @@ def fail_storage(monkeypatch) -> None:
 
     def unavailable(*_args, **_kwargs):
         raise OperationalError("SELECT share", {}, ConnectionError("server closed the connection"))
-    monkeypatch.setattr("assistant.sharing.Sharing.resolve", unavailable)
+    monkeypatch.setattr("assistant.store.sharing.Sharing.resolve", unavailable)
 
 
 def test_retry_after_is_only_on_429_and_503_and_says_what_each_means(sqlite_url, monkeypatch):
@@ -458,8 +458,8 @@ def test_delete_my_answers_removes_everything_and_the_links_stop_working(app, cl
     assert client.get(token_path).status_code == 200
     assert client.delete(f"/api/v1/conversations/{conversation.id}").status_code == 204
     from sqlalchemy import func, select
-    from assistant import db
-    from assistant.models import Answer, Conversation, Share
+    from assistant.store import db
+    from assistant.store.models import Answer, Conversation, Share
     with app.app_context():
         for model in (Conversation, Answer, Share):
             assert db.session().scalar(select(func.count()).select_from(model)) == 0, model.__name__

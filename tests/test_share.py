@@ -13,10 +13,10 @@ import pytest
 import segno
 from sqlalchemy import inspect, select, text
 
-from assistant import db
-from assistant.errors import Gone, NotFound
-from assistant.models import Share
-from assistant.sharing import Sharing, token_hash
+from assistant.store import db
+from assistant.web.errors import Gone, NotFound
+from assistant.store.models import Share
+from assistant.store.sharing import Sharing, token_hash
 
 from .conftest import WIDESPREAD_PAIN
 
@@ -103,7 +103,7 @@ def test_tokens_are_long_random_and_only_their_hash_is_stored(app, client, finis
 
 
 def test_sqlite_file_never_holds_a_token(tmp_path):
-    from assistant.db import upgrade
+    from assistant.store.db import upgrade
 
     from .conftest import Talk, make_app
     path = tmp_path / "scan.sqlite3"
@@ -490,8 +490,8 @@ def delete_just_before_the_link_is_stored(app, conversation_id: str) -> list[boo
     (Delete my answers, or `flask purge`, in another request); returns a list that says whether that happened."""
     from sqlalchemy import delete, event
 
-    from assistant.db import make_engine
-    from assistant.models import Answer, Conversation
+    from assistant.store.db import make_engine
+    from assistant.store.models import Answer, Conversation
     other, happened = make_engine(app.config["DATABASE_URL"]), []
 
     def delete_first(_connection, _cursor, statement, *_args) -> None:

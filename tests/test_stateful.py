@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import (Bundle, RuleBasedStateMachine, consumes, initialize, invariant, precondition, rule,
                                  run_state_machine_as_test)
 
-from assistant import schemas
-from assistant.flows import EXCLUSIVE_VALUE
+from assistant.web import schemas
+from assistant.content.flows import EXCLUSIVE_VALUE
 
 RESULT = schemas.ResultOut()
 ENDS = {"finished", "stopped_emergency", "stopped_not_adult"}

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from assistant import create_app, urls
+from assistant import create_app
+
+from assistant.web import urls
 from assistant.config import DEVELOPMENT_PUBLIC_URL, SettingsError, public_url
-from assistant.share import qr_svg
+from assistant.web.share import qr_svg
 
 from .conftest import WIDESPREAD_PAIN, Talk, make_app
 
@@ -25,7 +27,7 @@ def behind_proxy(sqlite_url_factory) -> Flask:
 
 @pytest.fixture
 def sqlite_url_factory(tmp_path):
-    from assistant.db import upgrade
+    from assistant.store.db import upgrade
 
     def make(name: str = "urls.sqlite3") -> str:
         url = f"sqlite:///{tmp_path / name}"

@@ -5,9 +5,9 @@ import json
 import pytest
 from sqlalchemy import update
 
-from assistant.flows import load_flows
+from assistant.content.flows import load_flows
 from assistant.config import PROJECT_ROOT
-from assistant.models import Conversation
+from assistant.store.models import Conversation
 
 from .conftest import WIDESPREAD_PAIN, Talk
 from .test_flows import edit
@@ -51,7 +51,7 @@ def test_a_version_1_conversation_started_before_the_change_finishes_on_version_
     talk = Talk(client)
     talk.answer("40_49")
     with app.app_context():  # as if it had been started before version 2 was served
-        from assistant import db
+        from assistant.store import db
         session = db.session()
         session.execute(update(Conversation).where(Conversation.id == talk.id).values(flow_version=1))
         session.commit()
@@ -190,7 +190,7 @@ def test_the_result_after_an_edit_says_what_moved(client):
 
 
 def test_a_walk_ignores_answers_left_over_from_another_path():
-    from assistant.engine import FlowEngine
+    from assistant.engine.machine import FlowEngine
     engine = FlowEngine(V2)
     answers = {k: (v,) if isinstance(v, str) else tuple(v) for k, v in WIDESPREAD_PAIN.items()}
     answers["weakness_pattern"] = ("eyelids_or_double_vision",)  # from an earlier "weakness" path
@@ -223,7 +223,7 @@ def test_check_fails_when_a_later_version_drops_a_value(tmp_path):
 
 def test_content_bounds_must_be_version_numbers(tmp_path):
     import shutil
-    from assistant.flows import FlowError
+    from assistant.content.flows import FlowError
     target = tmp_path / "flows"
     shutil.copytree(PROJECT_ROOT / "flows", target)
     edit(target / "muscle-pain" / "red_flags.yaml", "    since: 2\n", "    since: two\n")
@@ -252,6 +252,6 @@ def test_a_card_may_name_a_card_only_a_later_version_has(tmp_path):
     assert named[1] == set() and named[2]
     edit(target / "muscle-pain" / "lifestyle.yaml", "  for_conditions: [medicine_side_effect,",
          "  for_conditions: [no_such_card,")
-    from assistant.flows import FlowError
+    from assistant.content.flows import FlowError
     with pytest.raises(FlowError, match="unknown condition id 'no_such_card'"):
         load_flows(target)

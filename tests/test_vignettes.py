@@ -84,7 +84,7 @@ def test_version_1_escalates_only_on_a_red_flag(assess, case):
 
 def test_every_condition_is_expected_somewhere():
     from assistant.config import PROJECT_ROOT
-    from assistant.flows import load_flow
+    from assistant.content.flows import load_flow
     flow = load_flow(PROJECT_ROOT / "flows" / "muscle-pain.yaml")
     expected = {i for c in CASES for i in c["expect"].get("top3", [])}
     assert {card.id for card in flow.conditions} <= expected
@@ -92,7 +92,7 @@ def test_every_condition_is_expected_somewhere():
 
 def test_every_red_flag_value_is_exercised():
     from assistant.config import PROJECT_ROOT
-    from assistant.flows import load_flow
+    from assistant.content.flows import load_flow
     flow = load_flow(PROJECT_ROOT / "flows" / "muscle-pain-v2.yaml")
     values = {v for c in CASES for v in c["answers"].get("red_flags", [])}
     assert values >= set(flow.question("red_flags").values) - {"none"}

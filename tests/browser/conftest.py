@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from werkzeug.serving import make_server
 
 from assistant import create_app
-from assistant.db import upgrade
+from assistant.store.db import upgrade
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

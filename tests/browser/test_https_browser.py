@@ -11,7 +11,7 @@ from playwright.sync_api import BrowserType, expect
 from werkzeug.serving import make_server
 
 from assistant import create_app
-from assistant.db import upgrade
+from assistant.store.db import upgrade
 
 from ..tls_front import TlsFront
 from .conftest import PHONE, SHOULDERS_AND_HIPS, answer_through, start

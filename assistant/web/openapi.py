@@ -14,7 +14,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Flask, current_app, jsonify
 from marshmallow import INCLUDE, Schema, fields, validate
 
-from . import fhir_intake, schemas, share_api
+from assistant.web import fhir_intake, schemas, share_api
 
 bp = Blueprint("openapi", __name__)
 

@@ -17,8 +17,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .errors import Conflict, Gone, Invalid, NotFound
-from .models import Conversation, Share, utcnow
+from assistant.web.errors import Conflict, Gone, Invalid, NotFound
+from assistant.store.models import Conversation, Share, utcnow
 
 TOKEN_BYTES = 32  # 256 bits of randomness; the contract asks for at least 128
 MIN_DAYS, DEFAULT_DAYS, MAX_DAYS = 1, 7, 30

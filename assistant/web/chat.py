@@ -13,10 +13,12 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
-from . import db, i18n, regions, retention, security
-from .conversations import Service
-from .errors import ApiError, Conflict, Invalid, NotFound
-from .flows import EXCLUSIVE_VALUE
+from assistant.content import regions
+from assistant.store import db, retention
+from assistant.web import i18n, security
+from assistant.engine.conversations import Service
+from assistant.web.errors import ApiError, Conflict, Invalid, NotFound
+from assistant.content.flows import EXCLUSIVE_VALUE
 
 bp = Blueprint("chat", __name__)
 

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from transitions import EventData, Machine
 
-from .flows import Answers, Criterion, Flow, all_hold
+from assistant.content.flows import Answers, Criterion, Flow, all_hold
 
 FINISHED = "finished"
 STOPPED = "stopped_emergency"

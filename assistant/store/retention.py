@@ -17,8 +17,8 @@ from flask.cli import with_appcontext
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from . import db
-from .models import Answer, Conversation, Share, utcnow
+from assistant.store import db
+from assistant.store.models import Answer, Conversation, Share, utcnow
 
 BATCH = 500  # conversations per transaction: short locks, bounded memory
 

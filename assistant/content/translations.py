@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
-from .flows import (ConditionCard, Flow, FlowError, LifestyleCard, Question, SafetyNet, Source, Stop, UrgencyLevel,
+from assistant.content.flows import (ConditionCard, Flow, FlowError, LifestyleCard, Question, SafetyNet, Source, Stop, UrgencyLevel,
                     read_yaml)
 
 ENGLISH = "en"

@@ -1,7 +1,7 @@
 """Red flags: which hold for these answers, and the urgency they add up to."""
 from __future__ import annotations
 
-from .flows import URGENCY_LEVELS, Answers, Flow, RedFlag, all_hold
+from assistant.content.flows import URGENCY_LEVELS, Answers, Flow, RedFlag, all_hold
 
 
 def raised_flags(flow: Flow, answers: Answers) -> list[RedFlag]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .flows import Flow
+from assistant.content.flows import Flow
 
 WATCHED = 8  # places on the list that count: a move far down the list is not news
 MOST_LINES = 6

@@ -10,7 +10,7 @@ import weakref
 from dataclasses import dataclass
 from typing import Callable
 
-from .flows import Answers, ConditionCard, Flow, Rule
+from assistant.content.flows import Answers, ConditionCard, Flow, Rule
 
 FULL_FIT_SCORE = 12.0
 PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)\}")

@@ -1,7 +1,7 @@
 from alembic import context
 
-from assistant.db import make_engine
-from assistant.models import Base
+from assistant.store.db import make_engine
+from assistant.store.models import Base
 
 config = context.config
 target_metadata = Base.metadata

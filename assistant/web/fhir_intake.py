@@ -13,10 +13,10 @@ from typing import Any, Iterator
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 
-from .engine import Engines, FlowEngine
-from .errors import Invalid
-from .fhir import FLOWS_PATH, Canonical
-from .flows import AnswerError, Answers, Question
+from assistant.engine.machine import Engines, FlowEngine
+from assistant.web.errors import Invalid
+from assistant.web.fhir import FLOWS_PATH, Canonical
+from assistant.content.flows import AnswerError, Answers, Question
 
 MAX_DEPTH = 12  # items inside items: our Questionnaires nest 3 deep; deeper is refused before it is read
 RESPONSE_STATUSES = ("in-progress", "completed", "amended", "entered-in-error", "stopped")

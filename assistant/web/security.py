@@ -19,9 +19,9 @@ from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import urls
-from .config import SettingsError, is_development
-from .errors import RETRY_AFTER_SECONDS
+from assistant.web import urls
+from assistant.config import SettingsError, is_development
+from assistant.web.errors import RETRY_AFTER_SECONDS
 
 CSP = {
     "default-src": "'self'",

@@ -20,15 +20,16 @@ from flask import (Blueprint, Response, current_app, flash, get_flashed_messages
                    request, request_finished, session, url_for)
 from marshmallow import Schema, ValidationError, fields, validate
 
-from . import db, fhir, i18n
-from .conversations import Service, iso
-from .engine import FlowEngine
-from .errors import ApiError, Gone, NotFound, error_answer, error_kind, errors_as
-from .flows import EXCLUSIVE_VALUE, URGENCY_LEVELS, Answers, Criterion, Flow, Question, all_hold
-from .models import Conversation, utcnow
-from .sharing import DEFAULT_DAYS, MAX_DAYS, MIN_DAYS, Clock, SharedConversation, Sharing
-from .urls import public_base, public_url
-from .wording import match, short_test_list
+from assistant.store import db
+from assistant.web import fhir, i18n
+from assistant.engine.conversations import Service, iso
+from assistant.engine.machine import FlowEngine
+from assistant.web.errors import ApiError, Gone, NotFound, error_answer, error_kind, errors_as
+from assistant.content.flows import EXCLUSIVE_VALUE, URGENCY_LEVELS, Answers, Criterion, Flow, Question, all_hold
+from assistant.store.models import Conversation, utcnow
+from assistant.store.sharing import DEFAULT_DAYS, MAX_DAYS, MIN_DAYS, Clock, SharedConversation, Sharing
+from assistant.web.urls import public_base, public_url
+from assistant.content.wording import match, short_test_list
 
 bp = Blueprint("share", __name__)
 

@@ -16,15 +16,16 @@ from flask import Blueprint, Response, current_app, request
 from flask_cors import CORS
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from . import db, fhir, i18n
-from .api import load_body
-from .conversations import iso
-from .engine import FlowEngine
-from .errors import Invalid, NotFound
-from .flows import Question
-from .sharing import DEFAULT_DAYS, MAX_DAYS, MIN_DAYS, Sharing
-from .share import clock, link_urls
-from .urls import public_base
+from assistant.store import db
+from assistant.web import fhir, i18n
+from assistant.web.api import load_body
+from assistant.engine.conversations import iso
+from assistant.engine.machine import FlowEngine
+from assistant.web.errors import Invalid, NotFound
+from assistant.content.flows import Question
+from assistant.store.sharing import DEFAULT_DAYS, MAX_DAYS, MIN_DAYS, Sharing
+from assistant.web.share import clock, link_urls
+from assistant.web.urls import public_base
 
 bp = Blueprint("share_api", __name__, url_prefix="/api/v1")
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .conditions import RankedCondition
-from .flows import Answers, Caution, Flow, LifestyleCard, all_hold
+from assistant.engine.conditions import RankedCondition
+from assistant.content.flows import Answers, Caution, Flow, LifestyleCard, all_hold
 
 
 @dataclass(frozen=True)

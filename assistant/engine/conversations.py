@@ -16,12 +16,14 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from . import changes, regions, results, translations, triage
-from .engine import ENDS, Engines, FlowEngine
-from .errors import Conflict, Invalid, NotFound
-from .flows import Answers, AnswerError, Flow, Question, as_values
-from .translations import ENGLISH
-from .models import Answer, Conversation, Share, utcnow
+from assistant.engine import changes, results, triage
+
+from assistant.content import regions, translations
+from assistant.engine.machine import ENDS, Engines, FlowEngine
+from assistant.web.errors import Conflict, Invalid, NotFound
+from assistant.content.flows import Answers, AnswerError, Flow, Question, as_values
+from assistant.content.translations import ENGLISH
+from assistant.store.models import Answer, Conversation, Share, utcnow
 
 
 ID_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")

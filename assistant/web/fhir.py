@@ -30,8 +30,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from . import fhir_codes
-from .flows import EXCLUSIVE_VALUE, NOT_SURE, Answers, Criterion, Flow, Question, RedFlag
+from assistant.content import fhir_codes
+from assistant.content.flows import EXCLUSIVE_VALUE, NOT_SURE, Answers, Criterion, Flow, Question, RedFlag
 
 OPTION_EXCLUSIVE = "http://hl7.org/fhir/StructureDefinition/questionnaire-optionExclusive"
 ITEM_CONTROL = "http://hl7.org/fhir/StructureDefinition/questionnaire-itemControl"

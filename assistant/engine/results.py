@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import conditions, lifestyle, triage
-from .engine import FINISHED, STOPPED, FlowEngine
-from .flows import Answers, Flow, RedFlag, Source, Stop, all_hold
+from assistant.engine import conditions, lifestyle, triage
+from assistant.engine.machine import FINISHED, STOPPED, FlowEngine
+from assistant.content.flows import Answers, Flow, RedFlag, Source, Stop, all_hold
 
 SHOWN_BY_DEFAULT = 8
 LIFESTYLE_FROM_TOP = 3  # lifestyle areas follow the conditions most worth discussing, not every weak match

@@ -6,12 +6,15 @@ from typing import Any
 from flask import Blueprint, current_app, request, url_for
 from marshmallow import Schema, ValidationError
 
-from . import db, fhir, fhir_intake, i18n, regions, results, schemas
-from .conversations import Service, options_of
-from .engine import Engines
-from .errors import ApiError, Invalid, NotFound, UnsupportedMediaType
-from .flows import AnswerError
-from .urls import public_base
+from assistant.content import regions
+from assistant.engine import results
+from assistant.store import db
+from assistant.web import fhir, fhir_intake, i18n, schemas
+from assistant.engine.conversations import Service, options_of
+from assistant.engine.machine import Engines
+from assistant.web.errors import ApiError, Invalid, NotFound, UnsupportedMediaType
+from assistant.content.flows import AnswerError
+from assistant.web.urls import public_base
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from .flows import URGENCY_LEVELS
+from assistant.content.flows import URGENCY_LEVELS
 
 STATUSES = ("active", "finished", "stopped_emergency", "stopped_not_adult")
 RESULT_STATUSES = STATUSES[1:]

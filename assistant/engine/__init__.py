@@ -1,0 +1,1 @@
+"""The conversation engine: the state machine turn, triage, scoring and the result."""

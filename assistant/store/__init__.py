@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy models, sessions, migrations, share tokens and retention."""

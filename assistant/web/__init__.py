@@ -1,0 +1,1 @@
+"""The web layer: blueprints, pages, JSON and FHIR routes, request/response schemas and HTTP security."""
