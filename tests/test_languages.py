@@ -164,3 +164,21 @@ def test_the_switch_remembers_the_choice_and_only_goes_back_to_this_site(client)
     for outside in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)"):
         assert client.get(f"/language/en?next={outside}").headers["Location"] in ("/", "http://localhost/")
     assert "Set-Cookie" not in client.get("/language/zz?next=/").headers  # not a language we have
+
+
+def test_a_translation_that_is_the_same_words_as_the_english_is_kept(flows_dir):
+    from assistant.content.translations import frame, load_catalogue
+    path = flows_dir / "muscle-pain" / "xx.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["conditions"]["fibromyalgia"]["name"] = {"en": "Fibromyalgia", "xx": "Fibromyalgia"}  # same in both
+    data["questions"]["age_band"]["options"]["40_49"] = {"en": "40 to 49", "xx": 0}  # a number, as YAML reads it
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    flows = load_flows(flows_dir)
+    rewritten = frame([flows[k] for k in sorted(flows) if k[0] == "muscle-pain"], load_catalogue(path), "xx")
+    assert rewritten["conditions"]["fibromyalgia"]["name"] == {"en": "Fibromyalgia", "xx": "Fibromyalgia"}
+    assert rewritten["questions"]["age_band"]["options"]["40_49"] == {"en": "40 to 49", "xx": "0"}
+    problems = check_folder(flows_dir)
+    assert not any("conditions.fibromyalgia.name" in p or "age_band.options.40_49" in p for p in problems)
+    assert any("no translation for questions.onset.text" in p for p in problems)  # the others still missing
+    other = Languages(flows, flows_dir).flow(flows[("muscle-pain", 2)], "xx")
+    assert other.question("age_band").label("40_49") == "0"

@@ -38,19 +38,25 @@ class Catalogue:
             node = node[key]
         return node
 
+    def translation(self, where: tuple[str, ...], english: str) -> str | None:
+        """The translation of `english` at an id path ({en, <language>} or a list of them), None when there is none
+        (a translation may be the same words as the English: "Diabetes", "0")."""
+        entry = self._entry(where)
+        for candidate in entry if isinstance(entry, list) else [entry]:
+            if isinstance(candidate, dict) and str(candidate.get(ENGLISH)) == english \
+                    and candidate.get(self.language) not in (None, ""):
+                return str(candidate[self.language])  # `es: 0` in a hand-edited file is still the text "0"
+        return None
+
     def text(self, where: tuple[str, ...], english: str) -> str:
-        """The translation of `english` at an id path ({en, <language>} or a list of them), else the English."""
+        """The translation of `english` at an id path, else the English (reported as missing or stale)."""
         if not english:
             return english
-        entry = self._entry(where)
-        if entry is None:
-            self.missing.append(".".join(where))
-            return english
-        for candidate in entry if isinstance(entry, list) else [entry]:
-            if isinstance(candidate, dict) and candidate.get(ENGLISH) == english and candidate.get(self.language):
-                self.used.add(where)
-                return candidate[self.language]
-        self.stale.append(".".join(where))
+        translated = self.translation(where, english)
+        if translated is not None:
+            self.used.add(where)
+            return translated
+        (self.stale if self._entry(where) is not None else self.missing).append(".".join(where))
         return english
 
     def sentence(self, where: tuple[str, ...], english: str, record: bool = True) -> str:
@@ -236,10 +242,9 @@ def frame(flows: list[Flow], old: Catalogue | None, language: str, phrases: tupl
     tree: dict[str, Any] = {"language": language, "name": old.name if old else language}
     for where, variants in skeleton.texts.items():
         entries = []
+        previous = Catalogue(language, language, old_data)
         for english_text in variants:
-            previous = Catalogue(language, language, old_data)
-            translated = previous.text(where, english_text) if old else english_text
-            entries.append({"en": english_text, language: translated if translated != english_text else ""})
+            entries.append({"en": english_text, language: previous.translation(where, english_text) or ""})
         _put(tree, where, entries[0] if len(entries) == 1 else entries)
     for where, sentences in skeleton.sentences.items():
         table = Catalogue(language, language, old_data)._entry(where) if old else None
