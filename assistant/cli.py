@@ -134,7 +134,12 @@ def missing_clinical_terms(folder: Path) -> list[str]:
         return []  # check_folder reports it
     return [f"{flow_id} v{version}: no clinical term for {', '.join(missing)} "
             f"(flows/{flow_id}/clinical_terms.yaml)"
-            for (flow_id, version), flow in flows.items() if (missing := flow.clinical.missing(flow.questions))]
+            for (flow_id, version), flow in flows.items() if (missing := flow.clinical.missing(worded(flow)))]
+
+
+def worded(flow: Flow) -> list:
+    """Questions whose answers need clinical words: a number on a scale, or a lifestyle area, says itself."""
+    return [q for q in flow.questions if q.id not in flow.scores and not q.personal]
 
 
 @flows_cli.command("translate")

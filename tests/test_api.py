@@ -203,9 +203,11 @@ def test_emergency_stops_the_conversation(talk):
 
 def test_flows_lists_questions(client):
     flows = client.get("/api/v1/flows").get_json()
-    assert [(f["id"], f["version"]) for f in flows] == [("muscle-pain", 1), ("muscle-pain", 2)]
-    ids = [q["id"] for q in flows[0]["questions"]]
+    assert [(f["id"], f["version"]) for f in flows] == [("daily-check", 1), ("muscle-pain", 1), ("muscle-pain", 2)]
+    ids = [q["id"] for q in flows[1]["questions"]]
     assert ids[0] == "age_band" and "history" in ids
+    assert [q["id"] for q in flows[0]["questions"]] == ["red_flags", "pain", "sleep", "energy", "interference",
+                                                        "tried"]
 
 
 def test_assess_lists_ignored_questions(client):

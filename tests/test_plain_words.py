@@ -104,8 +104,10 @@ def flow_texts(flow: Flow) -> list[Text]:
     version = f"{flow.id} v{flow.version}"
     texts = [Text("summary", f"{version} disclaimer", flow.disclaimer)]
     for q in flow.questions:
+        # options lent by the followed flow are its words (card titles, warning signs): measured there, not twice
+        own = [o for o in q.options if not q.options_from or o.value == "none"]
         texts += [Text("question", f"{version} {q.id}", q.text), Text("help", f"{version} {q.id}", q.help),
-                  Text("options", f"{version} {q.id}", ". ".join(o.label for o in q.options) + ".")]
+                  Text("options", f"{version} {q.id}", ". ".join(o.label for o in own) + ".")]
     for card in flow.conditions:
         texts += [Text("summary", card.id, card.summary)] + ([Text("summary", f"{card.id} note", card.note)]
                                                             if card.note else [])

@@ -205,7 +205,8 @@ def conversation_walk(client, flow_ids: list[str], question_counts: dict[str, in
 
 
 def test_random_conversations_never_fail_always_end_and_give_valid_results(app, client):
-    engines = app.extensions["engines"].latest()
+    # flows that follow another (daily check-ins) start from a finished conversation: tests/test_checkins.py
+    engines = [engine for engine in app.extensions["engines"].latest() if not engine.flow.follows]
     flow_ids = [engine.flow.id for engine in engines]
     question_counts = {engine.flow.id: len(engine.flow.questions) for engine in engines}
     assert flow_ids

@@ -16,6 +16,7 @@ URGENCY_LEVELS = ("routine", "soon", "same_day", "emergency")
 QUESTION_TYPES = ("choice", "multi")
 EXCLUSIVE_VALUE = "none"
 NOT_SURE = "not_sure"  # an answer that says "I don't know": as neutral as no answer at all
+LIFESTYLE_OPTIONS = "lifestyle"  # answerOptionFrom: the followed flow's lifestyle areas
 STOP_STATUSES = ("stopped_not_adult",)  # ends a flow may declare besides finished and stopped_emergency
 
 
@@ -99,6 +100,12 @@ class Question:
     help: str
     options: tuple[Option, ...]
     enable_when: tuple[Criterion, ...] = ()
+    options_from: str = ""  # `lifestyle` or a question of the followed flow that lends its options (flows/README.md)
+
+    @property
+    def personal(self) -> bool:
+        """Its options narrow, per person, to the lifestyle areas of the result this conversation follows."""
+        return self.options_from == LIFESTYLE_OPTIONS
 
     @property
     def values(self) -> tuple[str, ...]:
@@ -253,10 +260,22 @@ class Flow:
     stops: tuple[Stop, ...] = ()
     safety_net: SafetyNet | None = None
     language: str = "en"  # the language of its words (translations.localize makes the others)
+    follows: str = ""  # the flow whose finished conversations this one belongs to (a daily check-in's intake)
+    scores: tuple[str, ...] = ()  # questions answered on a 0-10 scale, listed and charted per conversation
+    # Questions of the followed flow that lent red flags name but this flow does not ask: their answers come from
+    # the followed conversation (e.g. the age band that makes a new headache an emergency at 50 and over).
+    context: tuple[Question, ...] = ()
 
     @property
     def start(self) -> str:
         return self.questions[0].id
+
+    def known_question(self, question_id: str) -> Question | None:
+        """A question this flow asks, or one whose answer it takes from the conversation it follows."""
+        return self._by_id.get(question_id) or next((q for q in self.context if q.id == question_id), None)
+
+    def score(self, question_id: str, values: tuple[str, ...]) -> int | None:
+        return int(values[0]) if question_id in self.scores and values and values[0].isdigit() else None
 
     def question(self, question_id: str) -> Question:
         return self._by_id[question_id]
@@ -328,10 +347,24 @@ class StopSchema(Schema):
 class QuestionSchema(Schema):
     linkId = Id
     type = fields.String(required=True, validate=validate.OneOf(QUESTION_TYPES))
-    text = Text
+    text = fields.String(load_default="")
     help = fields.String(load_default="")
-    answerOption = fields.List(fields.Nested(OptionSchema), required=True, validate=validate.Length(min=2))
+    answerOption = fields.List(fields.Nested(OptionSchema), load_default=list)
+    answerOptionFrom = fields.String(load_default="", validate=validate.Regexp(r"^[a-z0-9_]+$"))
     enableWhen = WhenField(load_default=())
+
+    @validates_schema
+    def has_text_and_options(self, data: dict, **kwargs: Any) -> None:
+        lent = data["answerOptionFrom"]
+        if not data["text"].strip() and (not lent or lent == LIFESTYLE_OPTIONS):
+            raise ValidationError("Missing data for required field.", "text")
+        if not lent and len(data["answerOption"]) < 2:
+            raise ValidationError("Shorter than minimum length 2.", "answerOption")
+
+
+class FollowsSchema(Schema):
+    flow = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9-]+$"))
+    red_flags = fields.Boolean(load_default=False)
 
 
 class FlowSchema(Schema):
@@ -341,6 +374,8 @@ class FlowSchema(Schema):
     disclaimer = Text
     questions = fields.List(fields.Nested(QuestionSchema), required=True, validate=validate.Length(min=1))
     stops = fields.List(fields.Nested(StopSchema), load_default=list)
+    follows = fields.Nested(FollowsSchema)
+    scores = fields.List(fields.String(), load_default=list)
 
 
 class SourceSchema(Schema):
@@ -503,10 +538,44 @@ def _content(path: Path, version: int) -> Any:
     return for_version(read_yaml(path), version, path) if path.exists() else None
 
 
-def _questions(raw: dict) -> tuple[Question, ...]:
-    return tuple(Question(id=q["linkId"], type=q["type"], text=q["text"].strip(), help=q["help"].strip(),
-                          options=tuple(Option(**o) for o in q["answerOption"]), enable_when=q["enableWhen"])
-                 for q in raw["questions"])
+def _questions(raw: dict, followed: Flow | None, path: Path) -> tuple[Question, ...]:
+    return tuple(_question(q, followed, path) for q in raw["questions"])
+
+
+def _question(q: dict, followed: Flow | None, path: Path) -> Question:
+    """A question as written, or with what the followed flow lends it (`answerOptionFrom`): the lifestyle areas as
+    options, or another question's options (and its text and help, unless given), before its own options."""
+    own = tuple(Option(**o) for o in q["answerOption"])
+    text, help_text, lent = q["text"].strip(), q["help"].strip(), q["answerOptionFrom"]
+    if lent and followed is None:
+        raise FlowError(f"{path}: questions[{q['linkId']}].answerOptionFrom: only a flow that `follows` another "
+                        f"can borrow options")
+    if lent == LIFESTYLE_OPTIONS:
+        borrowed = tuple(Option(value=card.id, label=card.title) for card in followed.lifestyle)
+    elif lent:
+        if not followed.has_question(lent):
+            raise FlowError(f"{path}: questions[{q['linkId']}].answerOptionFrom: flow '{followed.id}' has no "
+                            f"question '{lent}'")
+        source = followed.question(lent)
+        borrowed, text, help_text = source.options, text or source.text, help_text or source.help
+    else:
+        borrowed = ()
+    options = borrowed + tuple(o for o in own if o.value not in {b.value for b in borrowed})
+    if len(options) < 2:
+        raise FlowError(f"{path}: questions[{q['linkId']}].answerOption: a question needs at least 2 options")
+    return Question(id=q["linkId"], type=q["type"], text=text, help=help_text, options=options,
+                    enable_when=q["enableWhen"], options_from=lent)
+
+
+def _lent_red_flags(followed: Flow, questions: tuple[Question, ...]) -> dict[str, Any]:
+    """The followed flow's red flags on questions this flow asks too, with its urgency levels; flags derived only
+    from other answers stay with the followed flow. The other questions those flags name become context."""
+    asked = {q.id for q in questions}
+    flags = tuple(replace(f, condition=None)  # the condition cards stay with the followed flow
+                  for f in followed.red_flags if any(c.question in asked for c in f.when))
+    named = dict.fromkeys(c.question for f in flags for c in f.when if c.question not in asked)
+    return {"red_flags": flags, "levels": dict(followed.levels),
+            "context": tuple(followed.question(q) for q in named if followed.has_question(q))}
 
 
 def _conditions(path: Path, version: int) -> tuple[ConditionCard, ...]:
@@ -573,6 +642,15 @@ def _clinical_terms(path: Path) -> ClinicalTerms:
     return ClinicalTerms(terms=raw["terms"], medicines={q: tuple(v) for q, v in raw["medicines"].items()})
 
 
+def _lent_terms(own: ClinicalTerms, followed: Flow | None, questions: tuple[Question, ...]) -> ClinicalTerms:
+    """A question that borrows another's options borrows its clinical words too (its own file may add more)."""
+    if followed is None:
+        return own
+    lent = {q.id: followed.clinical.terms[q.options_from] for q in questions
+            if q.options_from in followed.clinical.terms}
+    return ClinicalTerms(terms={**lent, **own.terms}, medicines=own.medicines)
+
+
 def _card_ids(path: Path) -> set[str]:
     """The ids of every card in a content file, whatever version it belongs to."""
     data = read_yaml(path) if path.exists() else None
@@ -594,17 +672,33 @@ def _cards(content: Path, version: int) -> dict[str, Any]:
                                for c in lifestyle)}
 
 
-def load_flow(path: Path) -> Flow:
-    """Load one flow file and the content folder beside it (flows/<id>/), validating both."""
+def _followed(raw: dict, loaded: dict[tuple[str, int], Flow], path: Path) -> Flow | None:
+    """The newest version of the flow this one follows, or None when it follows none."""
+    follows = raw.get("follows")
+    if not follows:
+        return None
+    versions = [flow for (flow_id, _), flow in loaded.items() if flow_id == follows["flow"]]
+    if not versions:
+        raise FlowError(f"{path}: follows.flow: no flow called '{follows['flow']}'")
+    return max(versions, key=lambda flow: flow.version)
+
+
+def load_flow(path: Path, loaded: dict[tuple[str, int], Flow] | None = None) -> Flow:
+    """Load one flow file and the content folder beside it (flows/<id>/), validating both. A flow that follows
+    another (a daily check-in) finds it among the flows already `loaded`."""
     path = Path(path)
     raw = _load(FlowSchema(), read_yaml(path), path)
     content, version = path.parent / raw["id"], raw["version"]
     contract_path = content / "contract.yaml"
+    followed = _followed(raw, loaded or {}, path)
+    questions = _questions(raw, followed, path)
+    lent = _lent_red_flags(followed, questions) if followed and raw["follows"]["red_flags"] else {}
     flow = Flow(id=raw["id"], version=version, title=raw["title"], disclaimer=raw["disclaimer"].strip(),
-                questions=_questions(raw), **_cards(content, version),
-                **_red_flags(content / "red_flags.yaml", version),
+                questions=questions, **_cards(content, version),
+                **(lent or _red_flags(content / "red_flags.yaml", version)),
+                follows=followed.id if followed else "", scores=tuple(raw["scores"]),
                 contract=contract_for(read_yaml(contract_path), version) if contract_path.exists() else {},
-                clinical=_clinical_terms(content / "clinical_terms.yaml"),
+                clinical=_lent_terms(_clinical_terms(content / "clinical_terms.yaml"), followed, questions),
                 stops=tuple(Stop(status=s["status"], when=s["when"], title=s["title"], text=s["text"].strip(),
                                  get_help=tuple(s["get_help"])) for s in raw["stops"]))
     problems = list(cross_check(flow))
@@ -616,8 +710,10 @@ def load_flow(path: Path) -> Flow:
 def load_flows(folder: Path) -> dict[tuple[str, int], Flow]:
     """Every flows/*.yaml file, keyed by (flow id, version)."""
     flows: dict[tuple[str, int], Flow] = {}
-    for path in sorted(Path(folder).glob("*.yaml")):
-        flow = load_flow(path)
+    paths = sorted(Path(folder).glob("*.yaml"))
+    follows = [p for p in paths if isinstance(data := read_yaml(p), dict) and data.get("follows")]
+    for path in [p for p in paths if p not in follows] + follows:  # a followed flow loads before its followers
+        flow = load_flow(path, flows)
         if (flow.id, flow.version) in flows:
             raise FlowError(f"{path}: flow {flow.id} version {flow.version} is defined twice")
         flows[(flow.id, flow.version)] = flow
@@ -628,10 +724,11 @@ def load_flows(folder: Path) -> dict[tuple[str, int], Flow]:
 
 def _check_criteria(flow: Flow, where: str, criteria: tuple[Criterion, ...]) -> Iterable[str]:
     for c in criteria:
-        if not flow.has_question(c.question):
+        question = flow.known_question(c.question)
+        if question is None:
             yield f"{where}: unknown question '{c.question}'"
             continue
-        unknown = [v for v in c.values if v not in flow.question(c.question).values]
+        unknown = [v for v in c.values if v not in question.values]
         if unknown:
             yield f"{where}: unknown value(s) {', '.join(unknown)} for question '{c.question}'"
 
@@ -675,3 +772,7 @@ def cross_check(flow: Flow) -> Iterable[str]:
         yield from _check_criteria(flow, f"stops[{stop.status}].when", stop.when)
     for sign in flow.safety_net.signs if flow.safety_net else ():
         yield from _check_criteria(flow, "safety_net.signs.when", sign.when)
+    for score in flow.scores:
+        question = flow.known_question(score) if flow.has_question(score) else None
+        if question is None or question.type != "choice" or not all(v.isdigit() for v in question.values):
+            yield f"scores: '{score}' is not a question of this flow answered with a number"

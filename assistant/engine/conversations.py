@@ -253,6 +253,10 @@ class Service:
                            fields={"version": f"not served: {version}"})
         if engine is None:
             raise NotFound(f"No flow called '{flow_id}'.", fields={"flow": f"unknown flow '{flow_id}'"})
+        if engine.flow.follows:
+            raise Invalid(f"A '{flow_id}' conversation belongs to a finished '{engine.flow.follows}' conversation: "
+                          f"start it from there.", fields={"flow": f"starts from a '{engine.flow.follows}' "
+                                                                    f"conversation"})
         now = utcnow()
         conversation = Conversation(id=new_id(), flow_id=flow_id, flow_version=engine.flow.version,
                                     state=engine.flow.start, status="active", step=0,

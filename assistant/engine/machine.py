@@ -82,7 +82,8 @@ class FlowEngine:
         stops = [(stop.status, stop.when) for stop in self.flow.stops]
         stops += [(STOPPED, flag.when) for flag in self.flow.red_flags if flag.urgency == "emergency"]
         for end, when in stops:
-            last = max((c.question for c in when), key=self.flow.position)
+            # context answers (from the followed conversation) are known from the start: only asked ones count
+            last = max((c.question for c in when if self.flow.has_question(c.question)), key=self.flow.position)
             groups.setdefault(last, []).append((end, when))
         return groups
 
@@ -133,7 +134,7 @@ class FlowEngine:
         Only answers to questions on the way count: an answer left over from another path (a question this path
         skips) never steers it. Stops at `until` (not included) when given, else at an end.
         """
-        state, visited, on_path = self.flow.start, [], {}
+        state, visited, on_path = self.flow.start, [], self.context_of(answers)
         follow = self._follow
         while state not in ENDS and state != until:
             visited.append(state)
@@ -145,13 +146,17 @@ class FlowEngine:
     def path_answers(self, state: str, answers: Answers) -> Answers:
         """The answers that lead to `state`, in flow order (later answers are not on the path)."""
         visited = self.walk(answers, until=state).visited
-        return {q: answers[q] for q in visited if q in answers}
+        return {**self.context_of(answers), **{q: answers[q] for q in visited if q in answers}}
+
+    def context_of(self, answers: Answers) -> Answers:
+        """The answers given in the followed conversation that this flow's red flags look at (never asked here)."""
+        return {q.id: answers[q.id] for q in self.flow.context if q.id in answers}
 
     def resume(self, answers: Answers) -> tuple[str, Answers]:
         """Where a conversation with these answers goes on: the first question on its path that has no answer (or
         the end it reaches), and the answers on the path before it. After an edit, answers that are still on the
         new path are kept rather than asked again."""
-        state, on_path = self.flow.start, {}
+        state, on_path = self.flow.start, self.context_of(answers)
         follow = self._follow
         while state not in ENDS and state in answers:
             on_path[state] = answers[state]

@@ -221,6 +221,12 @@ def _last_question(flow: Flow, criteria: tuple[Criterion, ...]) -> str:
     return max((c.question for c in criteria), key=flow.position)
 
 
+def _asked(flow: Flow, criteria: tuple[Criterion, ...]) -> bool:
+    """Criteria a form can test: a flow that follows another (a daily check-in) also has flags on answers of the
+    followed conversation, which its form does not ask; those the service applies, the form leaves out."""
+    return all(flow.has_question(c.question) for c in criteria)
+
+
 def _flag_text(flow: Flow, flag: RedFlag) -> str:
     level = flow.levels.get(flag.urgency)
     return _sentence(level.title, flag.text) if level else flag.text
@@ -231,7 +237,8 @@ def stops_after(flow: Flow) -> dict[str, list[Stop]]:
     question they name."""
     stops = [Stop(stop_link(s.status), " ".join((_sentence(s.title, s.text),) + s.get_help), s.when)
              for s in flow.stops]
-    stops += [Stop(flag_link(f.id), _flag_text(flow, f), f.when) for f in flow.red_flags if f.urgency == "emergency"]
+    stops += [Stop(flag_link(f.id), _flag_text(flow, f), f.when) for f in flow.red_flags
+              if f.urgency == "emergency" and _asked(flow, f.when)]
     filed: dict[str, list[Stop]] = {}
     for stop in stops:
         filed.setdefault(_last_question(flow, stop.when), []).append(stop)
@@ -241,7 +248,7 @@ def stops_after(flow: Flow) -> dict[str, list[Stop]]:
 def same_day_after(flow: Flow) -> dict[str, list[RedFlag]]:
     flags: dict[str, list[RedFlag]] = {}
     for flag in flow.red_flags:
-        if flag.urgency == "same_day":
+        if flag.urgency == "same_day" and _asked(flow, flag.when):
             flags.setdefault(_last_question(flow, flag.when), []).append(flag)
     return flags
 
@@ -297,7 +304,8 @@ def questionnaire(flow: Flow, base: str) -> dict[str, Any]:
         "status": "active",
         "subjectType": ["Patient"],
         "description": flow.disclaimer,
-        "purpose": "Patient-reported intake before a visit. Educational; not a diagnosis.",
+        "purpose": ("Patient-reported daily diary between visits, after the intake. Educational; not a diagnosis."
+                    if flow.follows else "Patient-reported intake before a visit. Educational; not a diagnosis."),
         "item": _items(flow, urls),
     }
 
