@@ -129,11 +129,11 @@ def test_the_same_day_action_follows_the_country_not_a_guess(client):
 
 def test_a_derived_same_day_flag_shows_as_soon_as_its_answers_are_in(client):
     conversation = start(client)
-    while conversation["status"] == "active" and conversation["question"]["id"] != "time_pattern":
+    while conversation["status"] == "active" and conversation["question"]["id"] != "duration":
         conversation = answer(client, conversation, ONE_CALF[conversation["question"]["id"]])
-    assert conversation["urgency"] == "routine"  # the clot rule still needs to know the pain is not in attacks
-    conversation = answer(client, conversation, "constant")
-    assert conversation["urgency"] == "same_day"
+    assert conversation["urgency"] == "routine"  # the clot rule still needs to know the pain is new
+    conversation = answer(client, conversation, "under_2_weeks")
+    assert conversation["urgency"] == "same_day" and "clot" in conversation["urgent_advice"]["text"]
     result_flags = client.post("/api/v1/assess", json={"answers": ONE_CALF}).get_json()["red_flags"]
     flag = next(f for f in result_flags if f["id"] == "one_sided_leg_pain_sudden")
     assert flag["derived"] is True and flag["sources"]

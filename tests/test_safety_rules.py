@@ -1,0 +1,229 @@
+"""Derived warning signs of flow muscle-pain version 2 (flows/muscle-pain/red_flags.yaml, docs/clinical-content.md):
+each rule raised from ordinary answers, for a person who ticked "None of these", tested both ways through the JSON
+API over HTTPS: it fires for its story, and it stays quiet for the near miss that differs in one answer."""
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+import pytest
+
+from assistant.config import PROJECT_ROOT
+from assistant.content.flows import URGENCY_LEVELS, load_flows
+
+from .conftest import make_app
+
+V2 = load_flows(PROJECT_ROOT / "flows")[("muscle-pain", 2)]
+DERIVED = {flag.id: flag for flag in V2.red_flags if flag.derived}
+GUIDANCE_HOSTS = ("nhs.uk", "nice.org.uk", "academic.oup.com", "msdmanuals.com", "gov.uk")
+
+# A calm person: ticks no warning sign, long-standing aches in the neck and shoulders, nothing else of note.
+CALM = {
+    "age_band": "40_49", "red_flags": ["none"], "sex": "female", "main_complaint": "pain",
+    "pain_locations": ["neck", "shoulders"], "pain_sides": "both_sides", "pain_character": ["deep_ache"],
+    "duration": "over_3_months", "onset": "gradual", "morning_stiffness": "under_30_min",
+    "time_pattern": "worse_evening", "exertion_response": "no_change", "triggers": ["none"],
+    "associated": ["none"], "exposures": ["none"], "history": ["none"],
+}
+WEAK = {"main_complaint": "weakness", "weakness_pattern": ["none"]}
+PAIN_AND_WEAK = {"main_complaint": "pain_and_weakness", "weakness_pattern": ["none"]}
+
+
+def calf(**more):
+    return {"pain_locations": ["calves"], "pain_sides": "one_side", **more}
+
+
+# rule id -> (what fires it, the near miss, whether the near miss stays below same day)
+RULES: dict[str, tuple[dict, dict, bool]] = {
+    "one_sided_leg_pain_sudden": (
+        calf(onset="sudden", duration="2_to_6_weeks"),
+        calf(onset="gradual", duration="2_to_6_weeks"), True),
+    "one_sided_leg_pain_new": (  # "I'm not sure" how it started or when it is worst does not hide a clot
+        calf(duration="under_2_weeks", onset="not_sure", time_pattern="not_sure"),
+        {"pain_locations": ["calves"], "pain_sides": "both_sides", "duration": "under_2_weeks"}, True),
+    "weakness_with_diuretic_or_laxative": (
+        {**WEAK, "exposures": ["diuretic_or_laxative"]},
+        {"exposures": ["diuretic_or_laxative"]}, True),
+    "weakness_numbness_after_infection": (
+        {**PAIN_AND_WEAK, "associated": ["numbness_tingling"], "exposures": ["recent_infection"],
+         "duration": "2_to_6_weeks", "onset": "not_sure"},
+        {**PAIN_AND_WEAK, "associated": ["numbness_tingling"], "exposures": ["recent_infection"]}, True),
+    "new_weakness_numbness": (
+        {**WEAK, "associated": ["numbness_tingling"], "onset": "over_days", "duration": "under_2_weeks"},
+        {**WEAK, "associated": ["numbness_tingling"], "onset": "over_days", "duration": "2_to_6_weeks"}, True),
+    "back_pain_numbness_weakness": (
+        {**PAIN_AND_WEAK, "pain_locations": ["lower_back"], "associated": ["numbness_tingling"]},
+        {"pain_locations": ["lower_back"], "associated": ["numbness_tingling"]}, True),
+    "back_pain_numbness_both_legs": (
+        {"pain_locations": ["lower_back", "thighs"], "associated": ["numbness_tingling"], "duration": "2_to_6_weeks"},
+        {"pain_locations": ["lower_back", "thighs"], "associated": ["numbness_tingling"]}, True),
+    "statin_new_weakness": (
+        {**PAIN_AND_WEAK, "exposures": ["statin"], "duration": "2_to_6_weeks"},
+        {**PAIN_AND_WEAK, "exposures": ["statin"]}, True),
+    "fluoroquinolone_sudden_calf_ankle_pain": (
+        {"exposures": ["fluoroquinolone"], "pain_locations": ["feet_ankles"], "onset": "sudden",
+         "duration": "2_to_6_weeks"},
+        {"exposures": ["fluoroquinolone"], "pain_locations": ["feet_ankles"], "onset": "over_days",
+         "duration": "2_to_6_weeks"}, True),
+    "fever_headache_neck_pain": (
+        {"associated": ["fever", "headaches"]},
+        {"associated": ["headaches"]}, True),
+    "fever_with_fast_heart_or_dizziness": (
+        {"associated": ["fever", "palpitations"]},
+        {"associated": ["palpitations", "lightheaded_on_standing"]}, True),
+    "headache_with_pmr_pattern_50_plus": (
+        {"age_band": "65_plus", "morning_stiffness": "over_60_min", "associated": ["headaches"]},
+        {"age_band": "40_49", "morning_stiffness": "over_60_min", "associated": ["headaches"]}, True),
+    "headache_with_shoulder_and_hip_pain_50_plus": (  # the stiffness answer is "not sure"
+        {"age_band": "50_64", "pain_locations": ["shoulders", "hips"], "morning_stiffness": "not_sure",
+         "associated": ["headaches"], "duration": "2_to_6_weeks"},
+        {"age_band": "50_64", "pain_locations": ["shoulders", "hips"], "morning_stiffness": "not_sure",
+         "associated": ["headaches"]}, True),
+    "jaw_pain_headache_50_plus": (
+        {"age_band": "50_64", "pain_locations": ["jaw"], "associated": ["headaches"]},
+        {"age_band": "40_49", "pain_locations": ["jaw"], "associated": ["headaches"]}, True),
+    "fever_with_one_sided_pain": (
+        {"associated": ["fever"], "pain_sides": "one_side"},
+        {"associated": ["fever"]}, True),
+    "sudden_weakness_after_exertion": (
+        {**PAIN_AND_WEAK, "triggers": ["exertion"], "onset": "sudden", "duration": "under_2_weeks"},
+        {**PAIN_AND_WEAK, "triggers": ["exertion"], "onset": "gradual", "duration": "under_2_weeks"}, False),
+    "new_weakness_recent": (
+        {**WEAK, "duration": "under_2_weeks", "onset": "not_sure"},
+        {**WEAK, "duration": "2_to_6_weeks", "onset": "not_sure"}, True),
+    "myasthenia_eyelids": (
+        {**WEAK, "weakness_pattern": ["eyelids_or_double_vision"]},
+        {**WEAK, "weakness_pattern": ["worse_later_in_day"]}, True),
+    "possible_pmr_50_plus": (
+        {"age_band": "65_plus", "morning_stiffness": "over_60_min"},
+        {"age_band": "65_plus", "morning_stiffness": "under_30_min"}, True),
+    "early_inflammatory_arthritis": (
+        {"associated": ["joint_swelling"], "morning_stiffness": "over_60_min"},
+        {"associated": ["joint_swelling"], "morning_stiffness": "under_30_min"}, True),
+    "lupus_features": (
+        {"associated": ["joint_swelling", "facial_rash_sun"]},
+        {"associated": ["facial_rash_sun"]}, True),
+    "myositis_rash_weakness": (
+        {**WEAK, "weakness_pattern": ["stairs_or_rising"], "associated": ["skin_rash_eyelids_knuckles"]},
+        {**WEAK, "weakness_pattern": ["grip_or_hands"], "associated": ["skin_rash_eyelids_knuckles"]}, True),
+    "proximal_weakness": (
+        {**WEAK, "weakness_pattern": ["arms_overhead"]},
+        {**WEAK, "weakness_pattern": ["grip_or_hands"]}, True),
+    "fluoroquinolone_tendon_pain": (
+        {"exposures": ["fluoroquinolone"], "pain_locations": ["shoulders"]},
+        {"exposures": ["fluoroquinolone"], "pain_locations": ["neck", "lower_back"]}, True),
+    "statin_muscle_symptoms": (
+        {"exposures": ["statin"]},
+        {"exposures": ["other_new_medicine"]}, True),
+}
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    from assistant.store.db import upgrade
+    url = f"sqlite:///{tmp_path_factory.mktemp('safety') / 'safety.sqlite3'}"
+    upgrade(url)
+    app = make_app(url)
+    yield app.test_client()  # over HTTPS (tests/https_client.py)
+    app.extensions["db_engine"].dispose()
+
+
+@pytest.fixture(scope="module")
+def assess(client):
+    def run(changes: dict) -> dict:
+        response = client.post("/api/v1/assess", json={"flow": "muscle-pain", "version": 2,
+                                                       "answers": {**CALM, **changes}})
+        assert response.request.url.startswith("https://")
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+    return run
+
+
+def at_least(result: dict, level: str) -> bool:
+    return URGENCY_LEVELS.index(result["urgency"]) >= URGENCY_LEVELS.index(level)
+
+
+def flag_ids(result: dict) -> list[str]:
+    return [f["id"] for f in result["red_flags"]]
+
+
+def test_the_calm_person_is_calm(assess):
+    result = assess({})
+    assert result["urgency"] == "routine" and result["red_flags"] == []
+
+
+def test_every_derived_rule_is_tested_here():
+    assert set(DERIVED) == set(RULES)
+
+
+@pytest.mark.parametrize("rule", sorted(DERIVED))
+def test_every_derived_rule_names_its_source_and_never_calls_an_ambulance(rule):
+    flag = DERIVED[rule]
+    assert flag.sources, f"{rule} has no source"
+    assert all(urlparse(s.url).scheme == "https" and urlparse(s.url).netloc.endswith(GUIDANCE_HOSTS)
+               for s in flag.sources), flag.sources
+    assert flag.urgency != "emergency"  # only a ticked sign stops the conversation
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_the_rule_fires_for_someone_who_ticked_none_of_the_signs(assess, rule):
+    fires, _, _ = RULES[rule]
+    result = assess(fires)
+    assert rule in flag_ids(result), (result["urgency"], flag_ids(result))
+    assert at_least(result, DERIVED[rule].urgency)
+    raised = next(f for f in result["red_flags"] if f["id"] == rule)
+    assert raised["derived"] is True and raised["sources"]
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_the_rule_stays_quiet_for_the_near_miss(assess, rule):
+    _, near_miss, calm = RULES[rule]
+    result = assess(near_miss)
+    assert rule not in flag_ids(result), flag_ids(result)
+    if calm and DERIVED[rule].urgency == "same_day":
+        assert result["urgency"] in ("routine", "soon"), flag_ids(result)
+
+
+@pytest.mark.parametrize("value", [v for v in V2.question("red_flags").values if v != "none"])
+def test_every_ticked_sign_raises_a_flag_with_a_source(assess, value):
+    result = assess({"red_flags": [value]})
+    ticked = [f for f in result["red_flags"] if not f["derived"]]
+    assert ticked and all(f["sources"] for f in ticked)
+    assert at_least(result, "soon")
+
+
+# --- giant cell arteritis: the card, the flag and the banner agree ---------------------------------------------------
+
+PMR_AND_HEADACHE = {**CALM, "age_band": "65_plus", "pain_locations": ["shoulders", "hips", "neck"],
+                    "duration": "2_to_6_weeks", "onset": "over_days", "morning_stiffness": "over_60_min",
+                    "time_pattern": "worse_morning", "exertion_response": "eases_with_movement",
+                    "associated": ["headaches"]}
+
+
+def test_headaches_with_a_pmr_pattern_at_70_say_the_same_thing_everywhere(client):
+    conversation = client.post("/api/v1/conversations", json={"flow": "muscle-pain"}).get_json()
+    while conversation["status"] == "active":
+        question = conversation["question"]["id"]
+        conversation = client.post(f"/api/v1/conversations/{conversation['id']}/answers",
+                                   json={"question_id": question, "value": PMR_AND_HEADACHE[question],
+                                         "step": conversation["step"]}).get_json()
+        if question == "associated":  # said at once, in the conversation
+            assert conversation["urgency"] == "same_day"
+            assert "giant cell arteritis" in conversation["urgent_advice"]["text"]
+    result = client.get(f"/api/v1/conversations/{conversation['id']}/result").get_json()
+    assert result["urgency"] == "same_day" and "today" in result["advice"]["title"]       # the banner
+    assert result["conditions"][0]["id"] == "giant_cell_arteritis"                        # the card leads
+    assert "same day" in result["conditions"][0]["summary"]
+    gca = [f for f in result["red_flags"] if f["condition"] == "giant_cell_arteritis"]
+    assert gca and all(f["urgency"] == "same_day" and "today" in f["text"] for f in gca)  # the flag
+    # nothing else on the page sends a headache to the emergency department, or a change in eyesight to "today"
+    pmr_flag = next(f for f in result["red_flags"] if f["id"] == "possible_pmr_50_plus")
+    assert "emergency" not in pmr_flag["text"] and "same day" in pmr_flag["text"] and "999" in pmr_flag["text"]
+    eyesight = [s for s in result["safety_net"]["signs"] if "eyesight" in s]
+    assert eyesight and all("999" in s for s in eyesight)
+    pmr = next(c for c in result["conditions"] if c["id"] == "polymyalgia_rheumatica")
+    assert "same day" in pmr["note"] and "emergency" in pmr["note"]
+
+
+def test_a_change_in_eyesight_at_50_plus_is_an_emergency(assess):
+    result = assess({**PMR_AND_HEADACHE, "red_flags": ["new_headache_jaw_vision"]})
+    assert result["urgency"] == "emergency" and result["status"] == "stopped_emergency"
