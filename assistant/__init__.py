@@ -11,7 +11,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from assistant import cli, config
     from assistant.content import wording
     from assistant.store import db
-    from assistant.web import api, chat, errors, i18n, openapi, security, share, share_api
+    from assistant.web import api, chat, delivery, errors, i18n, openapi, security, share, share_api
     from assistant.engine.machine import Engines
     from assistant.content.flows import load_flows
     from assistant.content.translations import Languages
@@ -29,6 +29,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     flows = load_flows(app.config["FLOWS_DIR"])
     app.extensions["engines"] = Engines(flows, Languages(flows, app.config["FLOWS_DIR"]))
     db.init_app(app)
+    delivery.init_app(app)  # first: its compression hook runs last
     security.init_app(app)
     security.csrf.exempt(api.bp)  # JSON only (415 otherwise), and the conversation id is the bearer key
     security.csrf.exempt(share_api.bp)  # same rules as api.bp

@@ -11,10 +11,12 @@ for the `Origin` header of a POST (https://fetch.spec.whatwg.org/#origin-header)
 """
 from __future__ import annotations
 
+import gzip
 import re
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+import brotli
 from flask.testing import FlaskClient
 from werkzeug.datastructures import Headers
 
@@ -80,6 +82,13 @@ def page_policy(header: str | None, html: str) -> str:
     return DEFAULT_POLICY
 
 
+def decoded_text(response) -> str:
+    """The body as a browser reads it: a response sent compressed (Content-Encoding) is decompressed first."""
+    decode = {"br": brotli.decompress, "gzip": gzip.decompress}.get(response.headers.get("Content-Encoding", ""))
+    body = response.get_data()
+    return (decode(body) if decode else body).decode("utf-8", "replace")
+
+
 class BrowserClient(FlaskClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -104,5 +113,5 @@ class BrowserClient(FlaskClient):
         response = super().open(path, *args[1:], headers=headers, **kwargs)
         if method == "GET" and response.mimetype == "text/html" and not 300 <= response.status_code < 400:
             self.page_url = target  # a page was loaded: the next request comes from it
-            self.page_policy = page_policy(response.headers.get("Referrer-Policy"), response.get_data(as_text=True))
+            self.page_policy = page_policy(response.headers.get("Referrer-Policy"), decoded_text(response))
         return response
