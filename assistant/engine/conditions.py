@@ -10,10 +10,14 @@ import weakref
 from dataclasses import dataclass
 from typing import Callable
 
+from babel import localedata
+from babel.lists import format_list
+
 from assistant.content.flows import Answers, ConditionCard, Flow, Rule
 
 FULL_FIT_SCORE = 12.0
 PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)\}")
+LIST_LOCALES = frozenset(localedata.locale_identifiers())
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,10 @@ def _sentence_label(label: str) -> str:
     return label[0].lower() + label[1:] if second.islower() or second == " " else label
 
 
-def _join(words: list[str]) -> str:
+def _join(words: list[str], language: str = "en") -> str:
+    """'a, b and c' in English; other languages as Babel's CLDR data joins a list ('a, b y c')."""
+    if language != "en" and language in LIST_LOCALES:
+        return format_list(words, locale=language)
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
@@ -47,7 +54,7 @@ def fill(flow: Flow, text: str, rule: Rule, answers: Answers) -> str:
             else answers.get(question_id, ())
         question = flow.question(question_id)
         labels = [_sentence_label(question.label(v)) for v in values]
-        return _join(labels) if labels else "(not answered)"
+        return _join(labels, flow.language) if labels else "(not answered)"
     return PLACEHOLDER.sub(quote, text)
 
 
