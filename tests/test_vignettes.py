@@ -119,3 +119,15 @@ def test_result_shape_holds(assess, run):
     assert all(0 <= c["fit"] <= 1 for c in result["conditions"])
     if result["urgency"] == "emergency" or result["status"] == "stopped_not_adult":
         assert result["conditions"] == [] and result["lifestyle"] == []
+
+
+def test_the_danger_and_calm_sets_keep_their_promise():
+    """danger.json: cases a triage tool must never send home (at least same day); calm.json: cases it must never
+    escalate (at most soon). Both are read by the tests above like every other file."""
+    sets = {path.stem: json.loads(path.read_text())["cases"] for path in FILES if path.stem in ("danger", "calm")}
+    assert len(sets.get("danger", [])) >= 12 and len(sets.get("calm", [])) >= 10
+    for case in sets["danger"]:
+        assert URGENCY.index(case["expect"]["urgency_at_least"]) >= URGENCY.index("same_day"), case["id"]
+    for case in sets["calm"]:
+        assert URGENCY.index(case["expect"]["urgency_at_most"]) <= URGENCY.index("soon"), case["id"]
+    assert all(case in CASES for cases in sets.values() for case in cases)
