@@ -32,7 +32,7 @@ class Chat:
         landing = client.get("/")
         assert landing.status_code == 200
         started = client.post("/start", data={"csrf_token": csrf_of(landing.text)})
-        assert started.status_code == 303 and started.headers["Location"] == "/chat"
+        assert started.status_code == 303 and started.headers["Location"] == "/chat#ask"  # opens at the question
         self.page = client.get("/chat")
 
     @property
@@ -259,7 +259,7 @@ def test_an_emergency_answer_stops_with_only_the_emergency_panel(chat, client):
     assert re.search(r'<a class="btn call" href="tel:(999|911|112)">Call (999|911|112) now</a>', page)
     for absent in ('id="answer"', 'class="bar"', 'class="log"', "<progress", 'class="manage"', "/share", "<details"):
         assert absent not in page, absent
-    assert client.get("/chat/result").headers["Location"] == "/chat"
+    assert client.get("/chat/result").headers["Location"] == "/chat#ask"
     british = client.get("/chat", headers={"Accept-Language": "en-GB,en;q=0.8"})
     assert 'href="tel:999">Call 999 now' in british.text
     american = client.get("/chat", headers={"Accept-Language": "en-US"})
@@ -270,7 +270,7 @@ def test_an_emergency_answer_stops_with_only_the_emergency_panel(chat, client):
 
 def test_the_result_waits_for_the_last_answer(chat, client):
     chat().answer("40_49")
-    assert client.get("/chat/result").headers["Location"] == "/chat"
+    assert client.get("/chat/result").headers["Location"] == "/chat#ask"
 
 
 # --- CSRF and bad input: friendly, never a 500, earlier answers kept ---------------------------------------------
@@ -312,7 +312,7 @@ def test_bad_answers_give_a_friendly_page_and_keep_earlier_answers(chat, label, 
     if "value" not in change and label != "no value":
         fields["value"] = "female"
     response = person.post("/chat/answer", **fields)
-    assert response.headers["Location"].startswith(f"/chat?notice={notice}")
+    assert response.headers["Location"] == f"/chat?notice={notice}#ask"
     assert 'role="alert"' in person.html and person.question == "sex"
     assert person.api()["answers"] == {"age_band": "40_49", "red_flags": ["none"]}
     assert person.html.count('class="turn"') == 2
@@ -337,7 +337,7 @@ def test_a_double_tap_is_harmless(chat):
     step = person.step
     person.answer("40_49")
     again = person.post("/chat/answer", question_id="age_band", step=step, value="40_49")
-    assert again.headers["Location"] == "/chat?notice=moved"
+    assert again.headers["Location"] == "/chat?notice=moved#ask"
     assert person.question == "red_flags" and person.api()["step"] == 1
 
 
@@ -346,7 +346,7 @@ def test_rewinding_to_a_question_not_yet_asked_is_refused_kindly(chat):
     person.answer("40_49")
     for question_id in ("history", "nonsense", ""):
         response = person.post("/chat/rewind", question_id=question_id)
-        assert response.headers["Location"] == "/chat?notice=invalid"
+        assert response.headers["Location"] == "/chat?notice=invalid#ask"
         assert person.question == "red_flags"
     assert person.api()["answers"] == {"age_band": "40_49"}
 
@@ -450,3 +450,47 @@ def test_the_landing_and_the_cookie_follow_the_retention_setting(database_url):
         assert "Max-Age=604800" in response.headers["Set-Cookie"]
     finally:
         app.extensions["db_engine"].dispose()
+
+
+# --- said at once: a doctor today -----------------------------------------------------------------------------------
+
+def test_a_same_day_answer_is_said_at_the_top_of_the_next_question_and_the_person_can_go_on(chat, client):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en-GB,en;q=0.8"
+    person = chat()
+    person.answer("40_49")
+    assert "This needs a doctor today" not in person.html.split("<template")[0]
+    response = person.answer(["limb_swollen_hot"])
+    assert response.headers["Location"] == "/chat?urgent=1#ask"
+    page, text = person.html, text_of(person.html)
+    assert person.question == "sex"  # the conversation goes on
+    panel = page[page.index('class="panel u-same_day urgent"'):page.index('id="q-text"')]
+    assert "This needs a doctor today" in panel and "blood clot (DVT)" in text_of(panel)
+    assert 'class="btn primary act" href="tel:111">Call NHS 111</a>' in panel  # the right first action
+    assert "tel:999" not in panel.split('id="what-to-do"')[0]  # the emergency number is not the first thing to do
+    assert "You can still answer the rest" in text_of(panel)
+    person.answer("female")
+    again = person.html[person.html.index("urgent"):person.html.index('id="q-text"')]
+    assert "urgent again" in again and "Call NHS 111" in again  # said again on every question, shorter
+    person.through(dict(WIDESPREAD_PAIN, red_flags=["limb_swollen_hot"]))
+    result = person.html
+    assert person.page.request.path == "/chat/result"
+    assert result.index('href="tel:111">Call NHS 111</a>') < result.index("tel:999")
+
+
+def test_elsewhere_the_same_day_action_is_the_doctor_and_the_page_says_how(chat, client):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en-US"
+    person = chat()
+    person.answer("40_49")
+    person.answer(["fainting"])
+    panel = person.html[person.html.index("urgent"):person.html.index('id="q-text"')]
+    assert 'href="#what-to-do">Call your doctor&#39;s office now</a>' in panel and 'id="what-to-do"' in panel
+    assert "call 911" in text_of(panel)  # only for getting much worse
+    assert 'href="tel:911"' not in panel
+
+
+def test_a_routine_answer_says_nothing_urgent(chat):
+    person = chat()
+    person.answer("40_49")
+    response = person.answer(["none"])
+    assert "urgent" not in response.headers["Location"]
+    assert "This needs a doctor today" not in person.html.split("<template")[0]

@@ -1,6 +1,7 @@
 // Turns the server-rendered conversation (which works without JavaScript) into a live chat over the JSON API:
 // answers are sent with fetch, bubbles are appended, focus moves to the new question and it is announced.
-// Anything unexpected falls back to the plain form POST, so the person is never stuck.
+// Each question is an entry in the browser's history, so the phone's Back and Forward move between questions.
+// Anything unexpected falls back to the plain form POST (or a reload), so the person is never stuck.
 const main = document.querySelector("main.chat");
 if (main) start(main);
 
@@ -8,15 +9,21 @@ function start(main) {
   const $ = (sel, root = document) => root.querySelector(sel);
   const api = main.dataset.api;
   const mapIds = (main.dataset.map || "").split(" ");
+  const order = (main.dataset.order || "").split(" ");  // the flow's questions in order: every path keeps it
   const log = $("#log");
   const ask = $("#ask");
   const live = $("#announce");
   const csrf = ($("input[name=csrf_token]") || {}).value || "";
   const tpl = $("#map-template");
+  const urgentTpl = $("#urgent-template");
   const liveMap = $(".map", ask);
   const mapNode = tpl ? tpl.content.firstElementChild : liveMap && liveMap.cloneNode(true);
+  const stash = new Map();  // answer bubbles a rewind took off, by question: put back when the answer is kept
   let step = Number(main.dataset.step);
+  let urgentSeen = !!$(".urgent", ask);
+  let last = null;  // the conversation as the API last gave it
   let busy = false;
+  let queue = Promise.resolve();
 
   const el = (tag, props = {}, ...kids) => {
     const node = Object.assign(document.createElement(tag), props);
@@ -26,22 +33,29 @@ function start(main) {
   const hidden = (name, value) => el("input", { type: "hidden", name, value });
   const say = (text) => { live.textContent = ""; setTimeout(() => { live.textContent = text; }, 50); };
   const label = (node) => node.textContent.replace(/\(your earlier answer\)|✓/g, "").replace(/\s+/g, " ").trim();
+  const current = () => $("#answer").elements.question_id.value;
+  const path = () => [...log.children].map((item) => item.dataset.q);
 
   async function send(path, body) {
     const response = await fetch(api + path, {
-      method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify(body), credentials: "same-origin",
+      method: body ? "POST" : "GET", headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: body && JSON.stringify(body), credentials: "same-origin",
     });
     const data = await response.json().catch(() => ({}));
+    if (response.status === 200) last = data;
     return { status: response.status, data };
   }
+
+  // --- history: one entry per question ------------------------------------------------------------------------------
+  const entry = (prev) => ({ chat: 1, q: current(), prev });
+  history.replaceState({ ...entry(null), ...(history.state && history.state.chat ? { prev: history.state.prev } : {}) }, "");
+  const push = (prev) => { if (prev !== current()) history.pushState(entry(prev), ""); };
 
   // --- showing things ---------------------------------------------------------------------------------------------
   function alertText(text) {
     const old = $(".alert", ask);
     if (old) old.remove();
-    const box = el("p", { className: "alert", role: "alert", textContent: text });
-    ask.prepend(box);
+    $("#q-text").before(el("p", { className: "alert", role: "alert", textContent: text }));
   }
 
   function turn(id, question, answer) {
@@ -51,7 +65,21 @@ function start(main) {
         answer, el("span", { className: "pen", ariaHidden: "true", textContent: "✎" })));
     const item = el("li", { className: "turn enter" }, el("p", { className: "bubble bot", textContent: question }), form);
     item.dataset.q = id;
-    log.append(item);
+    return item;
+  }
+
+  // The bubbles follow the answers on the path: those after a rewind go aside, those kept after an edit come back.
+  function syncLog(data) {
+    const want = order.filter((id) => id in (data.answers || {}));
+    const items = [...log.children];
+    let i = 0;
+    while (i < items.length && items[i].dataset.q === want[i]) i++;
+    for (const item of items.slice(i)) { stash.set(item.dataset.q, item); item.remove(); }
+    for (const id of want.slice(i)) {
+      if (!stash.has(id)) return false;
+      log.append(stash.get(id));
+    }
+    return true;
   }
 
   function chosen(value) { return value == null ? [] : [].concat(value); }
@@ -64,12 +92,26 @@ function start(main) {
     }));
   }
 
+  // Checkboxes under their headings; "None of these" beside Done, where it is reached without scrolling.
   function chips(q, picked) {
-    return el("fieldset", { className: "chips" },
-      el("legend", { className: "vh", textContent: q.text + " Choose all that apply." }),
-      ...q.options.map((o) => el("label", { className: "chip" + (o.value === "none" ? " none" : "") },
-        el("input", { type: "checkbox", name: "value", value: o.value, checked: picked.includes(o.value) }),
-        el("span", { textContent: o.label }))));
+    const chip = (o) => el("label", { className: "chip" },
+      el("input", { type: "checkbox", name: "value", value: o.value, checked: picked.includes(o.value) }),
+      el("span", { textContent: o.label }));
+    const set = el("fieldset", { className: "chips" }, el("legend", { className: "hint" },
+      el("span", { className: "vh", textContent: q.text + " " }), "Choose all that apply."));
+    let group = set, name = "";
+    for (const o of q.options) {
+      if (o.value === "none") continue;
+      if ((o.group || "") !== name) {
+        name = o.group || "";
+        group = name ? set.appendChild(el("fieldset", { className: "group" }, el("legend", { textContent: name }))) : set;
+      }
+      group.append(chip(o));
+    }
+    const none = q.options.find((o) => o.value === "none");
+    set.append(el("div", { className: "dock" }, none ? Object.assign(chip(none), { className: "chip none" }) : null,
+      el("button", { type: "submit", className: "btn primary done", textContent: "Done" })));
+    return set;
   }
 
   function bodyMap(picked) {
@@ -88,6 +130,17 @@ function start(main) {
     $(".picked", map).textContent = on.length ? "Picked: " + on.map(label).join(", ") : "Nothing picked yet.";
   }
 
+  // A doctor is needed today: said in full on the question after the answer that showed it, shorter after that.
+  function urgent(advice) {
+    if (!advice || !urgentTpl) return null;
+    const node = urgentTpl.content.firstElementChild.cloneNode(true);
+    $(".why-urgent", node).textContent = advice.text;
+    Object.assign($(".act", node), { href: advice.action.href, textContent: advice.action.label });
+    if (urgentSeen) node.classList.add("again");
+    urgentSeen = true;
+    return node;
+  }
+
   function showQuestion(conversation) {
     const q = conversation.question;
     const picked = chosen(q.suggested);
@@ -103,31 +156,36 @@ function start(main) {
       hidden("csrf_token", csrf), hidden("question_id", q.id), hidden("step", step));
     form.dataset.type = type;
     if (type === "choice") form.append(choiceReplies(q, picked));
-    else form.append(type === "map" ? bodyMap(picked) : chips(q, picked),
-      el("div", { className: "dock" }, el("button", { type: "submit", className: "btn primary done", textContent: "Done" })));
+    else if (type === "map") form.append(bodyMap(picked), el("div", { className: "dock" },
+      el("button", { type: "submit", className: "btn primary done", textContent: "Done" })));
+    else form.append(chips(q, picked));
     const heading = el("h1", { className: "bubble bot q", id: "q-text", tabIndex: -1, textContent: q.text });
     const help = q.help ? el("details", { className: "why" }, el("summary", { textContent: "Why we ask" }),
       el("p", { textContent: q.help })) : null;
-    ask.replaceChildren(...[heading, help, form].filter(Boolean));
+    const news = !urgentSeen;
+    const panel = urgent(conversation.urgent_advice);
+    ask.replaceChildren(...[panel, heading, help, form].filter(Boolean));
     ask.classList.remove("enter");
     void ask.offsetWidth;
     ask.classList.add("enter");
     document.title = q.text + " – Muscle pain check-in";
-    place(heading);
-    say(`Question ${number} of about ${total}: ${q.text}`);
+    place(heading, panel && news ? panel : null);
+    say(`${panel && news ? `This needs a doctor today. ${conversation.urgent_advice.text} ` : ""}Question ${number} of about ${total}: ${q.text}`);
   }
 
-  // Keep the answers in thumb reach: the whole question at the bottom of the screen when it fits, else its top.
-  function place(heading) {
+  // Keep the answers in thumb reach: the whole question at the bottom of the screen when it fits, else its top
+  // (or the top of a new "doctor today" panel, which must be seen first).
+  function place(heading, first) {
     heading.focus({ preventScroll: true });
     requestAnimationFrame(() => {  // a tap's trailing events must not leave focus on the page body
       if (document.activeElement === document.body) heading.focus({ preventScroll: true });
     });
     const bar = $(".bar");
-    const room = window.innerHeight - (bar ? bar.offsetHeight : 0);
+    const top = bar ? bar.offsetHeight : 0;
+    const room = window.innerHeight - top;
     const box = ask.getBoundingClientRect();
-    if (box.height <= room) window.scrollBy(0, box.bottom - window.innerHeight);
-    else window.scrollBy(0, heading.getBoundingClientRect().top - (bar ? bar.offsetHeight : 0) - 8);
+    if (!first && box.height <= room) window.scrollBy(0, box.bottom - window.innerHeight);
+    else window.scrollBy(0, (first || heading).getBoundingClientRect().top - top - 8);
   }
 
   function answerOf(form, submitter) {
@@ -145,42 +203,88 @@ function start(main) {
     HTMLFormElement.prototype.submit.call(form);
   }
 
+  // After the server moved the conversation: the bubbles, then the next question or the page it ended on.
+  function moved(data) {
+    if (data.status === "finished") return location.assign(main.dataset.result);
+    if (data.status !== "active" || !syncLog(data)) return location.assign(main.dataset.chat);
+    showQuestion(data);
+  }
+
+  async function rewindTo(id) {
+    const { status, data } = await send("/rewind", { question_id: id });
+    if (status !== 200) return location.reload();
+    moved(data);
+  }
+
+  // Forward to a question already answered: the kept answer is sent again (the flow goes on at the first question
+  // without an answer), then back to the question asked for if the flow went past it.
+  async function forwardTo(id) {
+    const q = (last || (await send("")).data).question;
+    if (!q || q.suggested == null) return;
+    const { status, data } = await send("/answers", { question_id: q.id, value: q.suggested, step });
+    if (status !== 200) return location.reload();
+    const text = q.options.filter((o) => chosen(q.suggested).includes(o.value)).map((o) => o.label).join(", ");
+    stash.set(q.id, turn(q.id, q.text, text));
+    moved(data);
+    if (data.status === "active" && path().includes(id)) await rewindTo(id);
+  }
+
+  async function go(id) {
+    if (busy || !id || id === current()) return;
+    busy = true;
+    try {
+      if (path().includes(id)) await rewindTo(id);
+      else await forwardTo(id);
+    } catch (err) {
+      location.reload();
+    } finally {
+      busy = false;
+      history.replaceState({ ...history.state, q: current() }, "");
+    }
+  }
+
   // --- events -----------------------------------------------------------------------------------------------------
+  addEventListener("popstate", (event) => {
+    if (event.state && event.state.chat) queue = queue.then(() => go(event.state.q));
+  });
+
   document.addEventListener("submit", async (event) => {
     const form = event.target;
     const isAnswer = form.id === "answer";
-    if (!isAnswer && !form.classList.contains("edit")) return;
+    const isBack = form.id === "back";
+    if (!isAnswer && !isBack && !form.classList.contains("edit")) return;
+    if (isBack && !path().length) return;  // the first question: Back leaves for the start page
     event.preventDefault();
     if (busy) return;
     const submitter = event.submitter;
-    let path, body, answer;
-    if (isAnswer) {
+    const from = current();
+    let route, body, answer;
+    if (isBack) {
+      const before = path().pop();
+      if (history.state && history.state.prev === before) return history.back();
+      route = "/rewind";
+      body = { question_id: before };
+    } else if (isAnswer) {
       answer = answerOf(form, submitter);
       if (!answer) return;
       if (Array.isArray(answer.value) && !answer.value.length) {
         alertText("Please choose at least one answer, or “None of these”.");
         return;
       }
-      path = "/answers";
+      route = "/answers";
       body = { question_id: form.elements.question_id.value, value: answer.value, step };
     } else {
-      path = "/rewind";
+      route = "/rewind";
       body = { question_id: form.elements.question_id.value };
     }
     busy = true;
     main.setAttribute("aria-busy", "true");
     try {
-      const { status, data } = await send(path, body);
+      const { status, data } = await send(route, body);
       if (status === 200) {
-        if (isAnswer) turn(body.question_id, $("#q-text").textContent, answer.text);
-        else {
-          const item = log.querySelector(`[data-q="${CSS.escape(body.question_id)}"]`);
-          let next = item;
-          while (next) { const after = next.nextElementSibling; next.remove(); next = after; }
-        }
-        if (data.status === "finished") return location.assign(main.dataset.result);
-        if (data.status !== "active") return location.assign(main.dataset.chat);
-        showQuestion(data);
+        if (isAnswer) stash.set(body.question_id, turn(body.question_id, $("#q-text").textContent, answer.text));
+        moved(data);
+        push(from);
       } else if (status === 422 && data.error) {
         alertText(data.error.message);
       } else if (status === 409) {

@@ -18,7 +18,8 @@ from assistant.store import db, retention
 from assistant.web import i18n, security
 from assistant.engine.conversations import Service
 from assistant.web.errors import ApiError, Conflict, Invalid, NotFound
-from assistant.content.flows import EXCLUSIVE_VALUE
+from assistant.content.flows import EXCLUSIVE_VALUE, as_values
+from assistant.engine.machine import STOPS
 
 bp = Blueprint("chat", __name__)
 
@@ -44,6 +45,7 @@ NOTICES = {
     "moved": "That question had already been answered, so here is where you are now. Nothing was lost.",
     "expired": "This page was open for a long time, so for your safety please try that again. "
                "Your earlier answers are safe.",
+    "cleared": "We took that answer away, so nothing that ended the check is ticked now. Please choose again.",
 }
 LANDING_NOTICES = {
     "deleted": "Your answers were deleted from this service.",
@@ -92,8 +94,10 @@ def current() -> dict[str, Any] | None:
 
 
 def go(endpoint: str, **params: Any) -> Response:
+    """A 303 to a page. The question page opens at the question (#ask), not at the top of the earlier answers."""
     query = urlencode([(k, v) for k, vs in params.items() if vs for v in (vs if isinstance(vs, list) else [vs])])
-    return redirect(url_for(endpoint) + (f"?{query}" if query else ""), code=303)
+    anchor = "#ask" if endpoint == "chat.conversation" else ""
+    return redirect(url_for(endpoint) + (f"?{query}" if query else "") + anchor, code=303)
 
 
 def lost() -> Response:
@@ -104,7 +108,7 @@ def lost() -> Response:
 
 def history(conversation: dict[str, Any]) -> list[dict[str, Any]]:
     """The answered questions, in flow order, with their labels (for the chat bubbles and the edit buttons)."""
-    engine = current_app.extensions["engines"].get(conversation["flow"]["id"], conversation["flow"]["version"])
+    engine = engine_of(conversation)
     turns = []
     for question_id, value in conversation["answers"].items():
         question = engine.flow.question(question_id)
@@ -114,13 +118,44 @@ def history(conversation: dict[str, Any]) -> list[dict[str, Any]]:
     return turns
 
 
-def picked_values(question: dict[str, Any], picked: list[str] | None) -> list[str]:
-    """What to show as already chosen: the values in the URL after a no-JS toggle, else the earlier answer."""
-    allowed = [o["value"] for o in question["options"]]
-    if picked is None:
-        suggested = question.get("suggested")
-        picked = [] if suggested is None else [suggested] if isinstance(suggested, str) else list(suggested)
-    return [v for v in allowed if v in picked]
+def engine_of(conversation: dict[str, Any]):
+    return current_app.extensions["engines"].get(conversation["flow"]["id"], conversation["flow"]["version"])
+
+
+def stopping_values(conversation: dict[str, Any]) -> set[str]:
+    """Values of the question on screen that end the check at once (an emergency, not an adult)."""
+    question, engine = conversation["question"], engine_of(conversation)
+    answers = {q: as_values(v) for q, v in conversation["answers"].items()}
+    return {o["value"] for o in question["options"]
+            if engine.next_state(question["id"], {**answers, question["id"]: (o["value"],)}) in STOPS}
+
+
+def suggested_values(conversation: dict[str, Any]) -> tuple[list[str], bool]:
+    """The earlier answer to show as chosen, and whether part of it was left out: an answer that ended the check
+    is never chosen again for the person (after "I chose that answer by mistake" it must not come back ticked)."""
+    suggested = conversation["question"].get("suggested")
+    values = [] if suggested is None else [suggested] if isinstance(suggested, str) else list(suggested)
+    stopping = stopping_values(conversation) if values else set()
+    return [v for v in values if v not in stopping], any(v in stopping for v in values)
+
+
+def picked_values(question: dict[str, Any], picked: list[str]) -> list[str]:
+    """What to show as chosen, in the order of the options."""
+    return [o["value"] for o in question["options"] if o["value"] in picked]
+
+
+def grouped(options: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Options under their headings, in order (one group without a name where the flow gives none);
+    "None of these" is left out: it sits beside Done, where it can be reached without scrolling."""
+    groups: list[dict[str, Any]] = []
+    for option in options:
+        if option["value"] == EXCLUSIVE_VALUE:
+            continue
+        name = option.get("group", "")
+        if not groups or groups[-1]["name"] != name:
+            groups.append({"name": name, "options": []})
+        groups[-1]["options"].append(option)
+    return groups
 
 
 def body_map(question: dict[str, Any], picked: list[str]) -> dict[str, Any]:
@@ -153,16 +188,32 @@ def emergency_number() -> str:
     return regions.emergency_number(region())
 
 
-def render_chat(conversation: dict[str, Any], picked: list[str] | None = None, notice: str | None = None):
+def render_chat(conversation: dict[str, Any], picked: list[str] | None = None, notice: str | None = None,
+                urgent_new: bool = False):
     question = conversation["question"]
+    if picked is None:
+        picked, cleared = suggested_values(conversation)
+        notice = notice or ("cleared" if cleared else None)
     chosen = picked_values(question, picked)
     is_map = question["id"] in BODY_MAP_QUESTIONS
     progress = conversation["progress"]
+    options = {o["value"] for o in question["options"]}
     return render_template(
         "chat.html", conversation=conversation, question=question, turns=history(conversation), chosen=chosen,
         map=body_map(question, chosen) if is_map else None, notice=NOTICES.get(notice or ""),
+        groups=grouped(question["options"]), has_none=EXCLUSIVE_VALUE in options,
         progress={"number": progress["answered"] + 1, "total": max(progress["estimated_total"], 1)},
-        exclusive=EXCLUSIVE_VALUE, map_questions=sorted(BODY_MAP_QUESTIONS), blank_map=None if is_map else blank_map(conversation))
+        exclusive=EXCLUSIVE_VALUE, map_questions=sorted(BODY_MAP_QUESTIONS),
+        order=[q.id for q in engine_of(conversation).flow.questions],
+        blank_map=None if is_map else blank_map(conversation),
+        urgent=conversation.get("urgent_advice"), urgent_new=urgent_new, number=emergency_number(),
+        today=regions.same_day_action(region()))
+
+
+def questions_at_start() -> int:
+    """How many questions the chat says at its first question ("of about N"): the landing says the same."""
+    engine = current_app.extensions["engines"].get(flow_id())
+    return engine.remaining(engine.flow.start, {}) if engine else 0
 
 
 STOP_PAGES = {"stopped_emergency": "emergency.html", "stopped_not_adult": "not_adult.html"}
@@ -183,7 +234,7 @@ def landing():
     conversation = current()
     response = current_app.make_response(render_template(
         "landing.html", conversation=conversation, notice=LANDING_NOTICES.get(request.args.get("notice", "")),
-        days=keep_days()))
+        days=keep_days(), questions=questions_at_start()))
     if conversation is None and request.cookies.get(COOKIE):
         forget(response)
     return response
@@ -209,7 +260,8 @@ def conversation():
     if conversation["status"] in STOP_PAGES:
         return render_stop(conversation)
     picked = request.args.getlist("pick") if "pick" in request.args or "picked" in request.args else None
-    return render_chat(conversation, picked=picked, notice=request.args.get("notice"))
+    return render_chat(conversation, picked=picked, notice=request.args.get("notice"),
+                       urgent_new=request.args.get("urgent") == "1")
 
 
 def _step(raw: str | None) -> int | None:
@@ -252,14 +304,18 @@ def answer():
         if len(values) != 1:
             return go("chat.conversation", notice="invalid")
         value = values[0]
+    urgency_before = conversation.get("urgency")
     try:
         conversation = service().answer(conversation["id"], question_id, value, step)
     except Conflict:
         return go("chat.conversation", notice="moved")
     except Invalid:
         return go("chat.conversation", notice="invalid")
-    target = "chat.result" if conversation["status"] == "finished" else "chat.conversation"
-    return remember(go(target), conversation["id"])
+    if conversation["status"] == "finished":
+        return remember(go("chat.result"), conversation["id"])
+    # a doctor is needed today since this answer: say so at once, at the top of the next question
+    urgent_now = conversation.get("urgent_advice") is not None and urgency_before != conversation.get("urgency")
+    return remember(go("chat.conversation", urgent="1" if urgent_now else None), conversation["id"])
 
 
 @bp.post("/chat/rewind")
@@ -271,6 +327,21 @@ def rewind():
         service().rewind(conversation["id"], request.form.get("question_id", ""))
     except (Conflict, Invalid):
         return go("chat.conversation", notice="invalid")
+    return remember(go("chat.conversation"), conversation["id"])
+
+
+@bp.post("/chat/back")
+def back():
+    """Back to the question before this one (its answer kept and shown); from the first question, to the start."""
+    conversation = current()
+    if conversation is None:
+        return lost()
+    earlier = list(conversation["answers"])
+    if conversation["status"] != "active":
+        return go("chat.conversation")
+    if not earlier:
+        return go("chat.landing")
+    service().rewind(conversation["id"], earlier[-1])
     return remember(go("chat.conversation"), conversation["id"])
 
 
@@ -293,7 +364,7 @@ def result():
     shown = outcome.get("shown_by_default") or len(outcome["conditions"])
     return render_template("result.html", conversation=conversation, result=outcome, turns=history(conversation),
                            shown=outcome["conditions"][:shown], more=outcome["conditions"][shown:],
-                           number=emergency_number())
+                           number=emergency_number(), today=regions.same_day_action(region()))
 
 
 @bp.errorhandler(CSRFError)

@@ -16,7 +16,7 @@ def test_whole_conversation_by_taps_reaches_a_result(page: Page, shot):
     shot(page, "01-landing")
     page.get_by_role("button", name="Start", exact=True).tap()
     expect(page.locator("form#answer")).to_be_visible()
-    assert page.url.endswith("/chat")
+    assert page.url.endswith("/chat#ask")  # opens at the question
 
     def pictures(page, question_id):
         if question_id in ("red_flags", "pain_locations", "morning_stiffness"):
