@@ -114,6 +114,14 @@ class Question:
     def label(self, value: str) -> str:
         return next((o.label for o in self.options if o.value == value), value)
 
+    def narrowed(self, allowed: Iterable[str]) -> "Question":
+        """Only the options in `allowed`, in its order, then "None of these"; all of them when nothing is allowed."""
+        by_value = {o.value: o for o in self.options}
+        kept = [by_value[v] for v in allowed if v in by_value]
+        if not kept:
+            return self
+        return replace(self, options=tuple(kept) + tuple(o for o in self.options if o.value == EXCLUSIVE_VALUE))
+
     def clean(self, raw: Any) -> tuple[str, ...]:
         """Return the answer as a tuple of values, or raise AnswerError saying what is wrong."""
         if self.type == "choice":

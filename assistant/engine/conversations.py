@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from assistant.engine import changes, results, triage
@@ -66,6 +66,7 @@ class Loaded:
     result_json: str | None = None
     previous_result_json: str | None = None
     language: str = "en"
+    parent_id: str | None = None  # a daily check-in's intake
 
 
 # A turn's statements, built once: executed with parameters on the session's connection (same transaction), they
@@ -115,6 +116,7 @@ class Service:
         self.engines = engines
         self.region = region  # the person's country (from the browser's language), for the same-day action
         self.language = language  # the language this request asks for; None: the conversation's own
+        self._followed: dict[str, tuple[Answers, tuple[str, ...]]] = {}  # intake id -> (answers, lifestyle ids)
 
     def language_of(self, conversation: Conversation | Loaded) -> str:
         return self.language or conversation.language or ENGLISH
@@ -158,6 +160,28 @@ class Service:
             raise NotFound(f"Flow {conversation.flow_id} version {conversation.flow_version} is no longer served.")
         return engine
 
+    def followed(self, parent_id: str) -> tuple[Answers, tuple[str, ...]]:
+        """A check-in's intake: its answers on its path and the lifestyle areas of its result (read once a request)."""
+        if parent_id not in self._followed:
+            parent = self._load(parent_id)
+            latest, _ = self._latest_answers(parent_id)
+            result = json.loads(parent.result_json) if parent.result_json else {}
+            self._followed[parent_id] = (self.engine_for(parent).path_answers(parent.state, latest),
+                                         tuple(card["id"] for card in result.get("lifestyle") or ()))
+        return self._followed[parent_id]
+
+    def with_context(self, conversation: Conversation | Loaded, engine: FlowEngine, latest: Answers) -> Answers:
+        """A check-in's answers with the intake answers its red flags look at (e.g. the age band)."""
+        if not engine.flow.context or not conversation.parent_id:
+            return latest
+        return {**engine.context_of(self.followed(conversation.parent_id)[0]), **latest}
+
+    def personal(self, conversation: Conversation | Loaded, question: Question) -> Question:
+        """A question whose options are this person's lifestyle areas, narrowed to those of their intake."""
+        if not question.personal or not conversation.parent_id:
+            return question
+        return question.narrowed(self.followed(conversation.parent_id)[1])
+
     def _latest_answers(self, conversation_id: str) -> tuple[Answers, Row | None]:
         rows = self.db.connection().execute(_ANSWER_ROWS, {"b_id": conversation_id}).all()
         latest = {row.question_id: _values(row.value_json) for row in rows}
@@ -166,7 +190,7 @@ class Service:
     def view(self, conversation: Conversation) -> dict[str, Any]:
         engine = self.engine_for(conversation)
         latest, _ = self._latest_answers(conversation.id)
-        return self._view(conversation, engine, latest)
+        return self._view(conversation, engine, self.with_context(conversation, engine, latest))
 
     def _view(self, conversation: Conversation | Loaded, engine: FlowEngine, latest: Answers) -> dict[str, Any]:
         language = self.language_of(conversation)
@@ -175,7 +199,7 @@ class Service:
         suggestions = {q: v for q, v in latest.items() if q not in answers}
         question = None
         if conversation.state not in ENDS:
-            q = flow.question(conversation.state)
+            q = self.personal(conversation, flow.question(conversation.state))
             suggested = suggestions.get(q.id)
             question = {"id": q.id, "type": q.type, "text": q.text, "help": q.help,
                         "options": options_of(q),
@@ -187,7 +211,7 @@ class Service:
             "status": conversation.status,
             "step": conversation.step,
             "question": question,
-            "answers": {q: _stored_value(flow.question(q), v) for q, v in answers.items()},
+            "answers": {q: _stored_value(flow.question(q), v) for q, v in answers.items() if flow.has_question(q)},
             "suggestions": {q: _stored_value(flow.question(q), v) for q, v in suggestions.items()},
             "progress": self._progress(conversation.state, engine, answers, latest),
             "urgency": urgency,
@@ -232,6 +256,7 @@ class Service:
         engine = self.engine_for(conversation)
         latest, _ = self._latest_answers(conversation.id)
         flow = self.texts(engine, language)
+        latest = self.with_context(conversation, engine, latest)
         result = results.build(flow, engine.path_answers(conversation.state, latest))
         if "changes" in stored:
             result["changes"] = changes.described(stored["changes"], flow, self._phrase(flow, language))
@@ -242,7 +267,7 @@ class Service:
         conversation = self._load(conversation_id)
         engine = self.engine_for(conversation)
         latest, _ = self._latest_answers(conversation.id)
-        return conversation, engine.path_answers(conversation.state, latest)
+        return conversation, engine.path_answers(conversation.state, self.with_context(conversation, engine, latest))
 
     # --- changing ----------------------------------------------------------------------------------------------
 
@@ -291,7 +316,8 @@ class Service:
         flow = engine.flow
         if not flow.has_question(question_id):
             raise Invalid(f"Unknown question '{question_id}'.", fields={"question_id": question_id})
-        question = flow.question(question_id)
+        latest = self.with_context(conversation, engine, latest)
+        question = self.personal(conversation, flow.question(question_id))
         try:
             values = question.clean(raw_value)
         except AnswerError as err:
@@ -312,6 +338,8 @@ class Service:
         if next_state in ENDS:
             language = self.language_of(conversation)
             result_json, previous = self._finish(self.texts(engine, language), answers, previous, language), None
+        if conversation.parent_id:
+            self.touch(conversation.parent_id)  # before the check-in itself: rows are locked parent first
         try:
             self._advance(conversation, step, state=next_state, status=status_of(next_state),
                           result_json=result_json, previous_result_json=previous)
@@ -319,7 +347,7 @@ class Service:
             # Another request won the race. If it was this same answer (a retry sent twice at once), say so.
             conversation, latest, last_row = self._load_turn(self.db.connection(), conversation_id)
             if _is_retry(conversation, last_row, question_id, values, step):
-                return self._view(conversation, engine, latest)
+                return self._view(conversation, engine, self.with_context(conversation, engine, latest))
             raise
         connection.execute(_ADD_ANSWER, {"conversation_id": conversation.id, "question_id": question_id,
                                          "value_json": json.dumps(_stored_value(question, values)), "step": step})
@@ -341,6 +369,7 @@ class Service:
         if not engine.flow.has_question(question_id):
             raise Invalid(f"Unknown question '{question_id}'.", fields={"question_id": question_id})
         latest, _ = self._latest_answers(conversation.id)
+        latest = self.with_context(conversation, engine, latest)
         on_path = question_id == conversation.state or question_id in engine.path_answers(conversation.state, latest)
         if not on_path:
             raise Conflict(f"'{question_id}' has not been asked in this conversation yet.",
@@ -351,8 +380,21 @@ class Service:
         return self._view(conversation, engine, latest)
 
     def delete(self, conversation_id: str) -> None:
+        """Delete a conversation with its answers, result, share links and check-ins."""
         conversation = self._load(conversation_id)
-        self.db.execute(delete(Share).where(Share.conversation_id == conversation.id))
-        self.db.execute(delete(Answer).where(Answer.conversation_id == conversation.id))
-        self.db.execute(delete(Conversation).where(Conversation.id == conversation.id))
+        self.delete_rows(conversation.id)
         self.db.commit()
+
+    def delete_rows(self, conversation_id: str) -> None:
+        """The deletes of `delete`, in the current transaction."""
+        family = select(Conversation.id).where(or_(Conversation.id == conversation_id,
+                                                   Conversation.parent_id == conversation_id))
+        self.db.execute(delete(Share).where(Share.conversation_id.in_(family)))
+        self.db.execute(delete(Answer).where(Answer.conversation_id.in_(family)))
+        self.db.execute(delete(Conversation).where(Conversation.parent_id == conversation_id))
+        self.db.execute(delete(Conversation).where(Conversation.id == conversation_id))
+
+    def touch(self, conversation_id: str) -> None:
+        """Mark a conversation as in use (a check-in keeps its intake from being purged)."""
+        self.db.connection().execute(update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == conversation_id)
+                                     .values(updated_at=utcnow()))

@@ -203,6 +203,11 @@ class Engines:
             version = self._latest.get(flow_id)
         return self._engines.get((flow_id, version)) if version else None
 
+    def follower(self, flow_id: str) -> FlowEngine | None:
+        """The newest version of the flow that follows `flow_id` (its daily check-in), if any."""
+        followers = [engine for engine in self._engines.values() if engine.flow.follows == flow_id]
+        return max(followers, key=lambda engine: (engine.flow.id, engine.flow.version), default=None)
+
     def latest(self) -> list[FlowEngine]:
         return [self._engines[(flow_id, version)] for flow_id, version in sorted(self._latest.items())]
 

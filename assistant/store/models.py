@@ -1,9 +1,9 @@
 """Database tables (SQLAlchemy 2, typed). Times are naive UTC."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -17,6 +17,8 @@ class Base(DeclarativeBase):
 
 class Conversation(Base):
     __tablename__ = "conversation"
+    # a daily check-in belongs to an intake conversation: one per day (a second one the same day replaces it)
+    __table_args__ = (UniqueConstraint("parent_id", "day", name="uq_conversation_parent_day"),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     flow_id: Mapped[str] = mapped_column(String(64))
@@ -30,6 +32,9 @@ class Conversation(Base):
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    parent_id: Mapped[str | None] = mapped_column(
+        String(64), ForeignKey("conversation.id", ondelete="CASCADE", name="fk_conversation_parent"))
+    day: Mapped[date | None]
 
 
 class Answer(Base):

@@ -1,8 +1,9 @@
 """Retention: nothing is kept longer than RETENTION_DAYS (default 30). `flask purge` deletes what is older.
 
 A conversation is old when it has not changed for RETENTION_DAYS (its `updated_at`); it goes with its answers, its
-result and all its share links. A share link is also deleted on its own once it was created, or has expired, more
-than RETENTION_DAYS ago, even when its conversation is still in use. Run `flask purge` daily (a cron job or the
+result, all its share links and its daily check-ins. Each check-in touches its intake, so an intake someone still
+checks in on stays (its check-ins older than RETENTION_DAYS go on their own). A share link is also deleted on its
+own once it was created, or has expired, more than RETENTION_DAYS ago, even when its conversation is still in use. Run `flask purge` daily (a cron job or the
 platform's scheduler); it is safe to run at any time and from several machines at once. `flask purge --all` empties
 the store on purpose (it asks first; `--yes` for scripts).
 """
@@ -54,16 +55,20 @@ def _purge_batch(session: Session, cutoff: datetime) -> Purged | None:
     if not ids:
         session.rollback()
         return None
-    shares = session.execute(delete(Share).where(Share.conversation_id.in_(ids))).rowcount
-    answers = session.execute(delete(Answer).where(Answer.conversation_id.in_(ids))).rowcount
+    # an intake goes with its daily check-ins (each check-in touches its intake, so they are never newer)
+    children = set(session.scalars(select(Conversation.id).where(Conversation.parent_id.in_(ids))))
+    family = list(set(ids) | children)
+    shares = session.execute(delete(Share).where(Share.conversation_id.in_(family))).rowcount
+    answers = session.execute(delete(Answer).where(Answer.conversation_id.in_(family))).rowcount
+    checkins = session.execute(delete(Conversation).where(Conversation.parent_id.in_(ids))).rowcount
     # Checked again: a conversation answered since it was selected stays (SQLite has no row locks to rely on).
     conversations = session.execute(
         delete(Conversation).where(Conversation.id.in_(ids), Conversation.updated_at < cutoff)).rowcount
-    if conversations != len(ids):
+    if conversations != len(set(ids) - children):
         session.rollback()  # someone came back to one of them in the meantime: leave this batch whole, retry
         return Purged()
     session.commit()
-    return Purged(conversations, answers, shares)
+    return Purged(conversations + checkins, answers, shares)
 
 
 def purge(session: Session, days: int, now: datetime | None = None) -> Purged:

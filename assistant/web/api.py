@@ -10,6 +10,7 @@ from assistant.content import regions
 from assistant.engine import results
 from assistant.store import db
 from assistant.web import fhir, fhir_intake, i18n, schemas
+from assistant.engine.checkins import Checkins
 from assistant.engine.conversations import Service, options_of
 from assistant.engine.machine import Engines
 from assistant.web.errors import ApiError, Invalid, NotFound, UnsupportedMediaType
@@ -60,6 +61,8 @@ ASSESS_REQUEST = schemas.AssessRequest()
 CREATE_REQUEST = schemas.CreateConversationRequest()
 ANSWER_REQUEST = schemas.AnswerRequest()
 REWIND_REQUEST = schemas.RewindRequest()
+CHECKIN_REQUEST = schemas.CheckinRequest()
+CHECKINS = schemas.CheckinOut(many=True)
 
 
 @bp.post("/assess")
@@ -142,6 +145,19 @@ def rewind(conversation_id: str):
 def delete_conversation(conversation_id: str):
     service().delete(conversation_id)
     return "", 204
+
+
+@bp.post("/conversations/<conversation_id>/checkins")
+def start_checkin(conversation_id: str):
+    body = load_body(CHECKIN_REQUEST, empty_means_defaults=True)
+    checkin, created = Checkins(service()).start(conversation_id, body.get("date"))
+    location = url_for("api.get_conversation", conversation_id=checkin["id"])
+    return dump(CONVERSATION, checkin), 201 if created else 200, {"Location": location}
+
+
+@bp.get("/conversations/<conversation_id>/checkins")
+def list_checkins(conversation_id: str):
+    return CHECKINS.dump(Checkins(service()).list(conversation_id))
 
 
 @bp.get("/conversations/<conversation_id>/result")

@@ -282,6 +282,30 @@ def operations() -> list[tuple[str, dict[str, Any]]]:
                                     links=TURN_LINKS),
                           **errors(400, 404, 409, 413, 415, 422, 503)},
         }}),
+        (conversation + "/checkins", {
+            "parameters": [CONVERSATION_ID],
+            "post": {
+                "operationId": "startCheckin", "tags": ["check-ins"],
+                "summary": "Start today's daily check-in for a finished intake",
+                "description": "The path's id is the intake's (a check-in has its own id, answered through the "
+                               "usual `/answers` route; `urgency` and `urgent_advice` as in the intake). One "
+                               "check-in per day: while today's is in progress it is returned again (200); once it "
+                               "has ended, a new one replaces it (201). 409 while the intake is not finished.",
+                "requestBody": {**json_body(schemas.CheckinRequest, "Optionally the person's own date."),
+                                "required": False},
+                "responses": {"201": ok("The new check-in with its first question.", schemas.ConversationOut,
+                                        headers=LOCATION, links=CONVERSATION_LINKS),
+                              "200": ok("Today's check-in, still in progress.", schemas.ConversationOut,
+                                        headers=LOCATION, links=CONVERSATION_LINKS),
+                              **errors(400, 404, 409, 413, 415, 422, 503)},
+            },
+            "get": {
+                "operationId": "listCheckins", "tags": ["check-ins"],
+                "summary": "An intake's daily check-ins with their scores, oldest first",
+                "responses": {"200": ok("Every check-in kept (at most RETENTION_DAYS old).",
+                                        {"type": "array", "items": schemas.CheckinOut}), **errors(404, 503)},
+            },
+        }),
         (conversation + "/result", {"get": {
             "operationId": "getResult", "tags": ["conversations"], "parameters": [CONVERSATION_ID],
             "summary": "The result of a conversation that has ended",
@@ -346,8 +370,8 @@ def build_spec() -> APISpec:
         info={"description": "JSON in, JSON out. Errors are always `{\"error\": {\"code\", \"message\", "
                              "\"fields\"}}`. Educational only: not a diagnosis and not for emergencies.",
               "license": {"name": "Proprietary", "identifier": "LicenseRef-Proprietary"}},
-        tags=[{"name": "assessment"}, {"name": "flows"}, {"name": "conversations"}, {"name": "sharing"},
-              {"name": "meta"}],
+        tags=[{"name": "assessment"}, {"name": "flows"}, {"name": "conversations"}, {"name": "check-ins"},
+              {"name": "sharing"}, {"name": "meta"}],
     )
     assert plugin.converter is not None
     plugin.converter.add_attribute_function(_answer_value)

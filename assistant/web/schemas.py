@@ -46,6 +46,11 @@ class RewindRequest(Schema):
     question_id = fields.String(required=True)
 
 
+class CheckinRequest(Schema):
+    date = fields.Date(load_default=None, metadata={
+        "description": "The person's own date (YYYY-MM-DD), at most a day from UTC's; default: today in UTC."})
+
+
 class ShareRequest(Schema):
     expires_in_days = fields.Integer(load_default=7, strict=True, validate=validate.Range(min=1, max=30))
 
@@ -200,3 +205,20 @@ class ErrorBody(Schema):
 
 class ErrorOut(Schema):
     error = fields.Nested(ErrorBody, required=True)
+
+
+class Scores(Schema):
+    pain = fields.Integer(required=True, allow_none=True)
+    sleep = fields.Integer(required=True, allow_none=True)
+    energy = fields.Integer(required=True, allow_none=True)
+    interference = fields.Integer(required=True, allow_none=True)
+
+
+class CheckinOut(Schema):
+    """One daily check-in of an intake: its answers on 0-10 scales, the lifestyle areas tried, its urgency."""
+    id = fields.String(required=True)
+    date = fields.String(required=True, metadata={"format": "date"})
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    scores = fields.Nested(Scores, required=True)
+    tried = fields.List(fields.String(), required=True)
+    urgency = fields.String(required=True, validate=validate.OneOf(URGENCY_LEVELS))
