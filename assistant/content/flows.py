@@ -170,8 +170,37 @@ class ConditionCard:
 
 @dataclass(frozen=True)
 class Caution:
+    """One caution on a lifestyle card. A caution that says what the person told us ("You said ...") has `only_when`
+    and is shown only when it holds; a general one ("If you ...") is shown to everyone, first when `first_when`
+    holds."""
     text: str
     first_when: tuple[Criterion, ...] = ()
+    only_when: tuple[Criterion, ...] = ()
+
+    def shown(self, answers: Answers) -> bool:
+        return all_hold(self.only_when, answers)
+
+    def for_you(self, answers: Answers) -> bool:
+        when = self.only_when or self.first_when
+        return bool(when) and all_hold(when, answers)
+
+
+# A caution that claims something about the person: "You said ...", "You take ...", "As you ...", "Because you ...",
+# or any sentence that opens with "You <verb>" other than a modal ("You may ...", "You can ..."). Such a caution
+# must carry `only_when`. Conditional words ("If you ...", "when you ...") keep a sentence general.
+_MODALS = r"(?:may|might|can|could|should|will|would|need|must|do not|don't)\b"
+_CLAIMS = (re.compile(rf"(?:^|[.;:!?]\s+)(?:you|you're|you've)\s+(?!{_MODALS})\w+", re.I),
+           re.compile(r"\byou\s+(?:said|told us|mentioned|reported|ticked|answered|chose)\b", re.I),
+           re.compile(rf"\b(?:as|because|since)\s+you\s+(?!{_MODALS})\w+", re.I),
+           re.compile(r"(?<!if )(?<!when )(?<!whether )(?<!unless )\byou(?:'re|\s+are)\s+(?:taking|on)\b", re.I))
+
+
+def personal_claim(text: str) -> str | None:
+    """The words in which a caution claims something about the person, or None for a general caution."""
+    for pattern in _CLAIMS:
+        if found := pattern.search(text.strip()):
+            return found.group(0).lstrip(".;:!? ")
+    return None
 
 
 @dataclass(frozen=True)
@@ -419,6 +448,12 @@ class ConditionCardSchema(Schema):
 class CautionSchema(Schema):
     text = Text
     first_when = WhenField(load_default=())
+    only_when = WhenField(load_default=())
+
+    @validates_schema
+    def one_condition(self, data: dict, **kwargs: Any) -> None:
+        if data.get("first_when") and data.get("only_when"):
+            raise ValidationError("give first_when (a general caution) or only_when (a personal one), not both")
 
 
 class LifestyleCardSchema(Schema):
@@ -766,8 +801,12 @@ def cross_check(flow: Flow) -> Iterable[str]:
             yield f"conditions[{card.id}].lifestyle: unknown lifestyle id '{unknown}'"
     for card in flow.lifestyle:
         yield from _check_criteria(flow, f"lifestyle[{card.id}].also_when", card.also_when)
-        for caution in card.cautions:
-            yield from _check_criteria(flow, f"lifestyle[{card.id}].cautions.first_when", caution.first_when)
+        for i, caution in enumerate(card.cautions, 1):
+            yield from _check_criteria(flow, f"lifestyle[{card.id}].cautions[{i}].first_when", caution.first_when)
+            yield from _check_criteria(flow, f"lifestyle[{card.id}].cautions[{i}].only_when", caution.only_when)
+            if not caution.only_when and (claim := personal_claim(caution.text)):
+                yield (f"lifestyle[{card.id}].cautions[{i}]: '{claim}' says what the person told us: give it only_when "
+                       f"(shown only to them) or word it generally ('If you ...')")
         for unknown in sorted(set(card.for_conditions) - set(condition_ids)):
             yield f"lifestyle[{card.id}].for_conditions: unknown condition id '{unknown}'"
     for flag in flow.red_flags:

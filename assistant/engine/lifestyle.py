@@ -1,4 +1,5 @@
-"""Pick the lifestyle cards that match the ranked conditions, and put the cautions that apply to this person first."""
+"""Pick the lifestyle cards that match the ranked conditions; keep the cautions that are true for this person, and put
+the ones that apply to them first."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,8 +17,11 @@ class PickedCard:
 
 
 def _ordered_cautions(card: LifestyleCard, answers: Answers) -> tuple[tuple[Caution, ...], int]:
-    relevant = [c for c in card.cautions if c.first_when and all_hold(c.first_when, answers)]
-    rest = [c for c in card.cautions if c not in relevant]
+    """The cautions this person sees: a personal one (`only_when`) only when it holds; those that apply to them
+    first, then the general ones."""
+    shown = [c for c in card.cautions if c.shown(answers)]
+    relevant = [c for c in shown if c.for_you(answers)]
+    rest = [c for c in shown if c not in relevant]
     return tuple(relevant + rest), len(relevant)
 
 
