@@ -3,6 +3,7 @@ edits that keep later answers and say what they changed, "not sure" as neutral a
 import json
 
 import pytest
+import yaml
 from sqlalchemy import update
 
 from assistant.content.flows import load_flows
@@ -255,3 +256,34 @@ def test_a_card_may_name_a_card_only_a_later_version_has(tmp_path):
     from assistant.content.flows import FlowError
     with pytest.raises(FlowError, match="unknown condition id 'no_such_card'"):
         load_flows(target)
+
+
+# --- content lint for version 2: every answer value does something, or is listed as neutral on purpose ----------------
+
+NEUTRAL = yaml.safe_load((PROJECT_ROOT / "flows" / "muscle-pain" / "neutral_values.yaml").read_text()) or {}
+
+
+def _named(flow, conditions_only: bool = False) -> dict[str, set[str]]:
+    criteria = [c for card in flow.conditions for r in card.rules for c in r.when]
+    if not conditions_only:
+        criteria += [c for flag in flow.red_flags for c in flag.when]
+    named: dict[str, set[str]] = {}
+    for criterion in criteria:
+        named.setdefault(criterion.question, set()).update(criterion.values)
+    return named
+
+
+@pytest.mark.parametrize("question", V2.questions, ids=lambda q: q.id)
+def test_every_version_2_answer_value_is_used_or_listed_as_neutral(question):
+    used = _named(V2).get(question.id, set()) | set(NEUTRAL.get(question.id) or [])
+    unused = [v for v in question.values if v not in used]
+    assert not unused, f"{question.id}: neither used by a rule nor listed in neutral_values.yaml: {unused}"
+
+
+def test_a_value_listed_as_neutral_exists_and_moves_no_score():
+    for question_id, values in NEUTRAL.items():
+        known = set().union(*(f.question(question_id).values for f in (V1, V2) if f.has_question(question_id)))
+        assert set(values) <= known, f"{question_id}: {set(values) - known} is no answer value of any version"
+        for flow in (V1, V2):
+            scored = set(values) & _named(flow, conditions_only=True).get(question_id, set())
+            assert not scored, f"{question_id}: {scored} is listed as neutral but scored in version {flow.version}"
