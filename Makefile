@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 FLASK := ASSISTANT_DEV=1 $(VENV)/bin/flask --app assistant
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install test-deps bench soak check clean
+.PHONY: run test install test-deps bench soak check clean messages translations
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -37,14 +37,30 @@ $(LFORMS)/node_modules/.installed: $(LFORMS)/package-lock.json
 
 test-deps: $(VENV)/.test-installed chromium $(LFORMS)/node_modules/.installed
 
-run: install
+# The pages' own words: gettext catalogs in assistant/locales/<lang>/LC_MESSAGES/messages.po, compiled to .mo (build
+# output, not committed) before the app runs or is tested. `make messages` gathers new words from the code and
+# templates into every catalog, for a translator to fill in.
+LOCALES := assistant/locales
+MO := $(patsubst %.po,%.mo,$(wildcard $(LOCALES)/*/LC_MESSAGES/messages.po))
+
+$(LOCALES)/%/LC_MESSAGES/messages.mo: $(LOCALES)/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+	$(VENV)/bin/pybabel compile --statistics -d $(LOCALES) -l $*
+
+translations: $(MO)
+
+messages: install
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-output --project assistant \
+		-o $(LOCALES)/messages.pot assistant
+	$(VENV)/bin/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-fuzzy-matching --ignore-obsolete
+
+run: install translations
 	$(FLASK) init-db
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-check: install
+check: install translations
 	$(FLASK) flows check
 
-test: test-deps
+test: test-deps translations
 	$(FLASK) flows check
 	$(PY) -m pytest
 

@@ -5,6 +5,7 @@ import json
 import os
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,18 @@ from .https_client import BrowserClient
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TABLES = ("share", "answer", "conversation")
+LOCALES = Path(__file__).resolve().parent.parent / "assistant" / "locales"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The pages' gettext catalogs compiled as `make test` does (pybabel compile), for a run of pytest alone."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+    for po in LOCALES.glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as source, mo.open("wb") as target:
+                write_mo(target, read_po(source, locale=po.parts[-3]))
 
 
 def _postgres_answers() -> str | None:

@@ -10,15 +10,23 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+
+def N_(text: str) -> str:
+    """Marks an English sentence for the pages' gettext catalogs (pybabel extract -k N_): the templates put it into
+    the page's language when they show it (`_(not_a_chance)`), so this module stays free of Flask."""
+    return text
+
+
 STRONG, SOME = 0.66, 0.33  # fit = score / 12: 8 points or more is a strong match, 4 or more some match
-NOT_A_CHANCE = ("A match is not a chance. It says how well your answers fit the usual signs of a condition, "
-                "not how likely it is.")
+NOT_A_CHANCE = N_("A match is not a chance. It says how well your answers fit the usual signs of a condition, "
+                  "not how likely it is.")
 # Every result says when and what to do; the routine advice of the flow content names no timeframe, so the page adds it.
-NEXT_STEP = {"routine": "Book to see your GP or family doctor in the next 2 to 4 weeks."}
-NOT_A_PROBABILITY = ("Match: how well the answers fit the condition's usual features (strong, some or weak); "
-                     "not a probability.")
+NEXT_STEP = {"routine": N_("Book to see your GP or family doctor in the next 2 to 4 weeks.")}
+NOT_A_PROBABILITY = N_("Match: how well the answers fit the condition's usual features (strong, some or weak); "
+                       "not a probability.")
 TESTS_FROM_TOP = 3   # the short test list comes from the conditions most worth discussing
 TESTS_SHOWN = 6
+MATCH_WORDS = {"strong": N_("Strong match"), "some": N_("Some match"), "weak": N_("Weak match")}
 
 
 @dataclass(frozen=True)
@@ -30,7 +38,7 @@ class Match:
 def match(fit: float) -> Match:
     """The strength of a match in words, never a number."""
     level = "strong" if fit >= STRONG else "some" if fit >= SOME else "weak"
-    return Match(level, f"{level.capitalize()} match")
+    return Match(level, MATCH_WORDS[level])
 
 
 # Test names that mean the same test however a card words it: an abbreviation (CK, ESR, TSH ...) or one of these.

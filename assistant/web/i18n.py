@@ -10,6 +10,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, current_app, g, redirect, request, url_for
+from babel import Locale, UnknownLocaleError, localedata
 from flask_babel import Babel
 
 COOKIE = "lang"
@@ -38,6 +39,13 @@ def page_language() -> str:
     return asked() or "en"
 
 
+def babel_locale() -> str:
+    """The locale Babel formats dates, numbers and lists in: the page's language, English for one Babel does not
+    know (a language whose flow content exists before its locale data)."""
+    language = page_language()
+    return language if localedata.exists(language) else "en"
+
+
 def answered_in(language: str) -> None:
     """The language of this response's words (its Content-Language)."""
     g.content_language = language
@@ -54,6 +62,15 @@ def _content_language(response: Response) -> Response:
 def name_of(language: str) -> str:
     """A language named in itself (the `name` of its translation files), for the switch."""
     return current_app.extensions["engines"].languages.names.get(language, language)
+
+
+def named_here(language: str) -> str:
+    """A language named in the page's language (Babel's CLDR names: "Spanish", "inglés"), for sentences such as
+    "answered in Spanish"; its own name when Babel has no name for it."""
+    try:
+        return Locale.parse(language).get_display_name(babel_locale()) or name_of(language)
+    except (ValueError, UnknownLocaleError):
+        return name_of(language)
 
 
 def switch() -> list[dict[str, str]]:
@@ -84,7 +101,8 @@ def choose(code: str):
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "locales")
-    babel.init_app(app, locale_selector=page_language)
+    babel.init_app(app, locale_selector=babel_locale)
     app.after_request(_content_language)
     app.register_blueprint(bp)
-    app.jinja_env.globals.update(language_switch=switch, language_name=name_of, page_language=page_language)
+    app.jinja_env.globals.update(language_switch=switch, language_name=name_of, language_named_here=named_here,
+                                 page_language=page_language)

@@ -18,6 +18,7 @@ from typing import Any, Callable, Sequence
 import segno
 from flask import (Blueprint, Response, current_app, flash, get_flashed_messages, redirect, render_template,
                    request, request_finished, session, url_for)
+from flask_babel import format_date, format_time, get_locale, gettext as _, lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate
 
 from assistant.store import db
@@ -57,7 +58,18 @@ HANDOUT_LIST_CHARS = 330        # each of the two short lists: tests, home measu
 HANDOUT_DENIED_CHARS = 300      # the pertinent negatives
 HANDOUT_FLAGGED_CHARS = 200     # flags raised by other answers than the warning-sign question
 LINK_DAYS = (1, DEFAULT_DAYS, 14, MAX_DAYS)  # the lengths offered as chips on the share page
+LONG_DATE = {"en": "d MMMM y"}    # 4 March 2026, as the NHS writes dates; other languages as Babel's long date
 BACK = {"share": "share.manage"}            # where the handout's back link may lead (?from=share), never a URL
+# The store's messages about a link (English, as the JSON API says them), for the page in the reader's language.
+LINK_PROBLEMS = {
+    "This link does not work. It may have been mistyped, or the conversation was deleted.":
+        _l("This link does not work. It may have been mistyped, or the conversation was deleted."),
+    "This link was switched off by the person who shared it.":
+        _l("This link was switched off by the person who shared it."),
+    "This link has expired.": _l("This link has expired."),
+    "This link does not work any more: the conversation was deleted.":
+        _l("This link does not work any more: the conversation was deleted."),
+}
 
 
 # --- headers ---------------------------------------------------------------------------------------------------------
@@ -120,11 +132,12 @@ def qr_svg(url: str, title: str = "QR code of the share link") -> bytes:
 
 
 def long_date(moment: datetime) -> str:
-    return f"{moment.day} {moment:%B %Y}"
+    """The date in the page's language (Babel's long form: 4 de marzo de 2026); English keeps day, month, year."""
+    return format_date(moment, LONG_DATE.get(get_locale().language, "long"))
 
 
 def long_datetime(moment: datetime) -> str:
-    return f"{long_date(moment)}, {moment:%H:%M} UTC"
+    return _("%(date)s, %(time)s UTC", date=long_date(moment), time=format_time(moment, "HH:mm"))
 
 
 def expiry(moment: datetime) -> dict[str, str]:
@@ -144,25 +157,25 @@ def viewer_owns(shared: SharedConversation) -> bool:
 # The order: complaint and timeline first (short answers, two to a line on the handout), then where and what.
 # Medicines (values listed under `medicines` in clinical_terms.yaml) are taken out of their rows and get their own.
 ROWS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
-    ("Main complaint", (("main_complaint", ""),)),
-    ("Since", (("duration", ""),)),
-    ("Onset", (("onset", ""),)),
-    ("Stiffness", (("morning_stiffness", ""),)),
-    ("Where", (("pain_locations", ""), ("pain_sides", "sides"))),
-    ("Weakness", (("weakness_pattern", ""),)),
-    ("Feels like", (("pain_character", ""),)),
-    ("Pattern", (("time_pattern", "worst"), ("exertion_response", "with activity"))),
-    ("Triggers", (("triggers", ""),)),
-    ("Associated", (("associated", ""),)),
-    ("Exposures", (("exposures", ""),)),
-    ("History", (("history", ""),)),
+    (_l("Main complaint"), (("main_complaint", ""),)),
+    (_l("Since"), (("duration", ""),)),
+    (_l("Onset"), (("onset", ""),)),
+    (_l("Stiffness"), (("morning_stiffness", ""),)),
+    (_l("Where"), (("pain_locations", ""), ("pain_sides", _l("sides")))),
+    (_l("Weakness"), (("weakness_pattern", ""),)),
+    (_l("Feels like"), (("pain_character", ""),)),
+    (_l("Pattern"), (("time_pattern", _l("worst")), ("exertion_response", _l("with activity")))),
+    (_l("Triggers"), (("triggers", ""),)),
+    (_l("Associated"), (("associated", ""),)),
+    (_l("Exposures"), (("exposures", ""),)),
+    (_l("History"), (("history", ""),)),
 )
-ABOUT = (("age_band", "age"), ("sex", "sex"))
+ABOUT = (("age_band", _l("age")), ("sex", _l("sex")))
 RED_FLAG_QUESTION = "red_flags"
 UNSURE = "not_sure"  # an answer that says "I don't know" denies nothing
-URGENCY_WORDS = {"emergency": "Emergency", "same_day": "Same day", "soon": "Within a few days",
-                 "routine": "Routine"}
-NONE_REPORTED = "none reported"
+URGENCY_WORDS = {"emergency": _l("Emergency"), "same_day": _l("Same day"), "soon": _l("Within a few days"),
+                 "routine": _l("Routine")}
+NONE_REPORTED = _l("none reported")
 
 Words = Callable[[Question, Sequence[str]], str]
 
@@ -170,7 +183,7 @@ Words = Callable[[Question, Sequence[str]], str]
 def patient_words(question: Question, values: Sequence[str]) -> str:
     """The person's own words: the flow's labels."""
     if question.type == "multi" and tuple(values) == (EXCLUSIVE_VALUE,):
-        return NONE_REPORTED
+        return str(NONE_REPORTED)
     return "; ".join(question.label(v) for v in values)
 
 
@@ -178,7 +191,7 @@ def clinical_words(flow: Flow) -> Words:
     """A clinician's words: the flow's clinical terms (the label where a term is missing)."""
     def words(question: Question, values: Sequence[str]) -> str:
         if question.type == "multi" and tuple(values) == (EXCLUSIVE_VALUE,):
-            return NONE_REPORTED
+            return str(NONE_REPORTED)
         return ", ".join(flow.clinical.term(question, v) for v in values)
     return words
 
@@ -237,15 +250,15 @@ class Summary:
 
     @property
     def urgency_words(self) -> str:
-        return URGENCY_WORDS.get(self.urgency or "", "")
+        return str(URGENCY_WORDS.get(self.urgency or "", ""))
 
     @property
     def title(self) -> str:
         """The handout's title: the leading pattern, so a clinician knows in a glance what the page is about."""
         if self.conditions:
-            return f"Leading pattern: {self.conditions[0]['name']}"
+            return _("Leading pattern: %(name)s", name=self.conditions[0]["name"])
         if self.urgency == "emergency":
-            return "Stopped at an emergency warning sign"
+            return _("Stopped at an emergency warning sign")
         return self.flow.title
 
 
@@ -254,15 +267,15 @@ def _asked(flow: Flow, answers: Answers, question_id: str) -> bool:
 
 
 def _rows(flow: Flow, answers: Answers, words: Words) -> list[Row]:
-    rows, shown = [], {RED_FLAG_QUESTION} | {q for q, _ in ABOUT}
+    rows, shown = [], {RED_FLAG_QUESTION} | {q for q, _word in ABOUT}
     for title, questions in ROWS:
-        row = Row(title)
+        row = Row(str(title))
         for question_id, prefix in questions:
             shown.add(question_id)
             if _asked(flow, answers, question_id):
                 values = [v for v in answers[question_id] if not flow.clinical.is_medicine(question_id, v)]
                 if values:
-                    row.parts.append((prefix, words(flow.question(question_id), values)))
+                    row.parts.append((str(prefix), words(flow.question(question_id), values)))
         if row.parts:
             rows.append(row)
     for question in flow.questions:  # a question added to the flow later is never left out
@@ -298,7 +311,7 @@ def _medicines(flow: Flow, answers: Answers, words: Words) -> str | None:
         return None
     taken = [words(flow.question(q), (v,)) for q, v in asked if v in answers[q]]
     return "; ".join(taken) if taken else \
-        f"none of those asked about ({'; '.join(words(flow.question(q), (v,)) for q, v in asked)})"
+        _("none of those asked about (%(medicines)s)", medicines="; ".join(words(flow.question(q), (v,)) for q, v in asked))
 
 
 def facts(flow: Flow, answers: Answers, words: Words) -> Facts:
@@ -328,7 +341,7 @@ def presentation(flow: Flow, answers: Answers) -> str:
 def _criterion_words(flow: Flow, criterion: Criterion, answers: Answers, words: Words) -> str:
     question = flow.question(criterion.question)
     if criterion.none_of:
-        return "no " + words(question, criterion.none_of)
+        return _("no %(answers)s", answers=words(question, criterion.none_of))
     return words(question, criterion.matched(answers))
 
 
@@ -361,7 +374,7 @@ def _flagged_from_answers(flow: Flow, flags: list[dict[str, Any]]) -> list[str]:
         text = rule.clinical or conditions.get(flag.get("condition") or "", "") or flag["text"].split(". ")[0]
         if text not in flagged or URGENCY_LEVELS.index(flag["urgency"]) > URGENCY_LEVELS.index(flagged[text]):
             flagged[text] = flag["urgency"]
-    return [f"{text} ({URGENCY_WORDS.get(u, u).lower()})" for text, u in flagged.items()]
+    return [f"{text} ({str(URGENCY_WORDS.get(u, u)).lower()})" for text, u in flagged.items()]
 
 
 def summarise(flow: Flow, conversation: Conversation, answers: Answers,
@@ -464,7 +477,7 @@ def unavailable(err: ApiError):
     if request.endpoint in ("share.manage", "share.change"):
         return render_template("share/manage.html", problem=err.message, state="missing"), err.status
     return render_template("share/unavailable.html", status=err.status, gone=isinstance(err, Gone),
-                           message=err.message), err.status
+                           message=LINK_PROBLEMS.get(err.message, err.message)), err.status
 
 
 @bp.get("/s/<token>")
@@ -482,8 +495,8 @@ def summary(token: str):
 def handout_back(token: str) -> dict[str, str]:
     """The handout's back link: to the page it came from, chosen from a fixed list (never a URL from the request)."""
     if request.args.get("from") in BACK:
-        return {"href": url_for(BACK[request.args["from"]]), "label": "Back to sharing"}
-    return {"href": url_for("share.summary", token=token), "label": "Back to the full summary"}
+        return {"href": url_for(BACK[request.args["from"]]), "label": _("Back to sharing")}
+    return {"href": url_for("share.summary", token=token), "label": _("Back to the full summary")}
 
 
 @bp.get("/s/<token>/handout")
@@ -534,8 +547,8 @@ def own_conversation() -> Conversation:
     conversation_id = request.cookies.get(COOKIE, "")
     conversation = db.session().get(Conversation, conversation_id) if 0 < len(conversation_id) <= 100 else None
     if conversation is None:
-        raise NotFound("We could not find your answers on this device. They may have been deleted, or you "
-                       "answered on another phone or browser.")
+        raise NotFound(_("We could not find your answers on this device. They may have been deleted, or you "
+                         "answered on another phone or browser."))
     return conversation
 
 
@@ -581,8 +594,8 @@ def change():
     if form["action"] == "stop":
         stopped = sharing().revoke_all(conversation.id)
         session.pop(SESSION_KEY, None)
-        flash("Sharing stopped. Your links do not work any more." if stopped
-              else "There were no working links to stop.")
+        flash(_("Sharing stopped. Your links do not work any more.") if stopped
+              else _("There were no working links to stop."))
     else:
         if conversation.result_json is None:
             return redirect(url_for("share.manage"), code=303)

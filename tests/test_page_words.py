@@ -1,0 +1,92 @@
+"""The pages' own words through Flask-Babel: every word the code and templates mark for translation is in each
+language's gettext catalog (assistant/locales/<lang>/LC_MESSAGES/messages.po), translated and with the same
+placeholders; a page read in Spanish says its own words, dates and counts in Spanish."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+
+from assistant.config import PROJECT_ROOT
+
+from .conftest import WIDESPREAD_PAIN, LOCALES, Talk, make_app
+
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None, "N_": None}
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+
+
+def marked() -> set[str | tuple[str, ...]]:
+    """What the code and templates mark for translation, found as `make messages` finds it (babel.cfg)."""
+    with (PROJECT_ROOT / "babel.cfg").open() as cfg:
+        method_map, options_map = parse_mapping_cfg(cfg)
+    found = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+            PROJECT_ROOT / "assistant", method_map, options_map, keywords=KEYWORDS):
+        found.add(message if isinstance(message, str) else tuple(message[:2]))
+    return found
+
+
+def catalog(language: str):
+    with (LOCALES / language / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        return read_po(po, locale=language)
+
+
+LANGUAGES = sorted(p.name for p in LOCALES.iterdir() if (p / "LC_MESSAGES" / "messages.po").exists())
+
+
+def test_there_is_a_catalog_for_spanish():
+    assert "es" in LANGUAGES
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_marked_word_is_translated(language):
+    messages = {m.id if isinstance(m.id, str) else tuple(m.id): m for m in catalog(language) if m.id}
+    wanted = marked()
+    assert len(wanted) > 100, "the extraction found too little to be reading the templates"
+    missing = sorted(map(str, wanted - set(messages)))
+    assert not missing, f"not in {language}'s catalog (run `make messages`, then translate): {missing[:10]}"
+    untranslated = [m.id for key, m in messages.items() if key in wanted
+                    and ("fuzzy" in m.flags or not (m.string if isinstance(m.string, str) else all(m.string)))]
+    assert not untranslated, f"not translated in {language}: {untranslated[:10]}"
+    for key, m in messages.items():
+        english = m.id if isinstance(m.id, str) else m.id[-1]
+        translations = [m.string] if isinstance(m.string, str) else list(m.string)
+        for translation in translations:
+            assert set(PLACEHOLDER.findall(translation)) <= set(PLACEHOLDER.findall(english)) | {"num"}, key
+
+
+@pytest.fixture
+def client(tmp_path):
+    from assistant.store.db import upgrade
+    url = f"sqlite:///{tmp_path / 'pages.sqlite3'}"
+    upgrade(url)
+    app = make_app(url)
+    yield app.test_client()
+    app.extensions["db_engine"].dispose()
+
+
+def test_a_shared_summary_and_handout_read_in_spanish(client):
+    talk = Talk(client).through(WIDESPREAD_PAIN)
+    url = client.post(f"/api/v1/conversations/{talk.id}/shares", json={}).get_json()["url"]
+    path = "/" + url.split("://", 1)[1].split("/", 1)[1]
+    english = client.get(path, headers={"Accept-Language": "en-GB"}).text
+    spanish = client.get(path, headers={"Accept-Language": "es-ES,es;q=0.9"})
+    assert spanish.headers["Content-Language"] == "es"
+    page = spanish.text
+    assert '<html lang="es">' in page and "Resumen compartido" in page and "Signos de alarma" in page
+    assert "Shared summary" not in page and "Warning signs" not in page and "Shared summary" in english
+    assert re.search(r"\d{1,2} de [a-z]+ de 20\d\d", page)  # the date through Babel, in Spanish
+    assert "Fibromialgia" in page and "respondido en inglés" in page  # answered in English, said in Spanish
+    handout = client.get(path + "/handout", headers={"Accept-Language": "es"}).text
+    assert "Hoja para la consulta" in handout and "Notas" in handout and "Urgencia:" in handout
+    manage = client.get("/share", headers={"Accept-Language": "es"}).text
+    assert "Compartir con su médico" in manage and "Share with your doctor" not in manage
+
+
+def test_a_broken_link_says_so_in_spanish(client):
+    page = client.get("/s/" + "x" * 43, headers={"Accept-Language": "es"})
+    assert page.status_code == 404
+    assert "Este enlace no funciona" in page.text and "This link" not in page.text
