@@ -105,6 +105,26 @@ def options_of(question: Question) -> list[dict[str, str]]:
             for o in question.options]
 
 
+# The part of a conversation's `question` that is the same on every turn, per question object (one per flow version
+# and language): built once instead of on every request. The question is kept with its part, so an id is never
+# reused while its entry lives; the bound only matters to processes that load flows again and again (tests).
+_QUESTION_PARTS: dict[int, tuple[Question, dict[str, Any]]] = {}
+_QUESTION_PARTS_BOUND = 4096
+
+
+def question_part(question: Question) -> dict[str, Any]:
+    """id, type, text, help and options of `question` as the API shows them. Shared between responses: never
+    change it, copy it (`{**question_part(q), ...}`)."""
+    entry = _QUESTION_PARTS.get(id(question))
+    if entry is None or entry[0] is not question:
+        if len(_QUESTION_PARTS) >= _QUESTION_PARTS_BOUND:
+            _QUESTION_PARTS.clear()
+        part = {"id": question.id, "type": question.type, "text": question.text, "help": question.help,
+                "options": options_of(question)}
+        entry = _QUESTION_PARTS[id(question)] = (question, part)
+    return entry[1]
+
+
 def status_of(state: str) -> str:
     """A conversation's status from its state: the end it reached, or active."""
     return state if state in ENDS else "active"
@@ -201,9 +221,7 @@ class Service:
         if conversation.state not in ENDS:
             q = self.personal(conversation, flow.question(conversation.state))
             suggested = suggestions.get(q.id)
-            question = {"id": q.id, "type": q.type, "text": q.text, "help": q.help,
-                        "options": options_of(q),
-                        "suggested": _stored_value(q, suggested) if suggested else None}
+            question = {**question_part(q), "suggested": _stored_value(q, suggested) if suggested else None}
         urgency = triage.urgency(triage.raised_flags(flow, answers))
         return {
             "id": conversation.id,

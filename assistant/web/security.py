@@ -17,6 +17,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.datastructures import Headers
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from assistant.web import urls
@@ -101,7 +102,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     # One Talisman per app: its settings live on the instance, and a shared one would carry one app's settings
     # (FORCE_HTTPS) into every other app of the process.
-    app.extensions["talisman"] = Talisman(
+    app.extensions["talisman"] = FixedHeadersTalisman(
         app,
         force_https=False,  # redirect_to_https below: to PUBLIC_URL, never to the Host the client sent
         strict_transport_security=True,
@@ -118,6 +119,47 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     app.after_request(_no_store)
     logging.getLogger("werkzeug").addFilter(REDACT_FILTER)
+
+
+class FixedHeadersTalisman(Talisman):
+    """Flask-Talisman with its headers worked out once per endpoint rather than on every response.
+
+    Talisman builds the same policy strings (CSP, permissions, frame options, referrer) for every response, looking
+    the view's options up several times on the way. They only change with the view's own options, so they are
+    built at an endpoint's first response and copied after that; HSTS still depends on the request (HTTPS only).
+    A view with nonces in its CSP is left to Talisman as it is (a nonce is new on every request).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._options: dict[str | None, dict[str, Any]] = {}
+        self._headers: dict[str | None, list[tuple[str, str]]] = {}
+        super().__init__(*args, **kwargs)
+
+    def _get_local_options(self) -> dict[str, Any]:
+        options = self._options.get(request.endpoint)
+        if options is None:
+            options = self._options[request.endpoint] = super()._get_local_options()
+        return options
+
+    def _set_response_headers(self, response: Response) -> Response:
+        options = self._get_local_options()
+        if options["content_security_policy_nonce_in"]:
+            return super()._set_response_headers(response)
+        fixed = self._headers.get(request.endpoint)
+        if fixed is None:
+            worked_out = Headers()
+            self._set_feature_policy_headers(worked_out, options)
+            self._set_permissions_policy_headers(worked_out, options)
+            self._set_document_policy_headers(worked_out, options)
+            self._set_frame_options_headers(worked_out, options)
+            self._set_content_security_policy_headers(worked_out, options)
+            self._set_referrer_policy_headers(worked_out)
+            fixed = self._headers[request.endpoint] = list(worked_out.items())
+        headers = response.headers
+        for name, value in fixed:
+            headers[name] = value
+        self._set_hsts_headers(headers)
+        return response
 
 
 def redirect_to_https() -> Response | None:
