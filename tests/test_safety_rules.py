@@ -227,3 +227,11 @@ def test_headaches_with_a_pmr_pattern_at_70_say_the_same_thing_everywhere(client
 def test_a_change_in_eyesight_at_50_plus_is_an_emergency(assess):
     result = assess({**PMR_AND_HEADACHE, "red_flags": ["new_headache_jaw_vision"]})
     assert result["urgency"] == "emergency" and result["status"] == "stopped_emergency"
+
+
+def test_the_reviewers_guide_lists_every_flag():
+    guide = (PROJECT_ROOT / "docs" / "clinical-content.md").read_text()
+    flows = load_flows(PROJECT_ROOT / "flows")
+    ids = {flag.id for version in (1, 2) for flag in flows[("muscle-pain", version)].red_flags}
+    missing = sorted(i for i in ids if f"| `{i}` |" not in guide)
+    assert not missing, f"docs/clinical-content.md has no row for {missing}"
