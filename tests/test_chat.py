@@ -494,3 +494,45 @@ def test_a_routine_answer_says_nothing_urgent(chat):
     response = person.answer(["none"])
     assert "urgent" not in response.headers["Location"]
     assert "This needs a doctor today" not in person.html.split("<template")[0]
+
+
+# --- adults only ------------------------------------------------------------------------------------------------------
+
+def test_under_18_ends_on_the_kind_page_without_cards_and_a_mistake_undoes_it(chat, client):
+    person = chat()
+    person.answer("under_18")
+    page, text = person.html, text_of(person.html)
+    assert person.page.request.path == "/chat"
+    result = client.get(f"/api/v1/conversations/{person.id}/result").get_json()
+    assert result["status"] == "stopped_not_adult"
+    assert "<h1" in page and result["advice"]["title"] in text and "written for adults" in text
+    assert "When to get help for a child" in text
+    for line in result["get_help"]:
+        assert line in text
+    for absent in ('id="answer"', 'class="cards', "Conditions to talk about", "Things you can try", "<progress"):
+        assert absent not in page, absent
+    assert client.get("/chat/result").headers["Location"] == "/chat#ask"  # no result page behind it
+    person.post("/chat/rewind", question_id="age_band")  # "I chose my age by mistake"
+    assert person.question == "age_band"
+    assert 'class="reply was"' not in person.html  # "Under 18" is not chosen again
+    assert "We took away “Under 18”, so it is not chosen now" in text_of(person.html)
+    person.answer("40_49")
+    assert person.question == "red_flags"
+
+
+def test_the_emergency_mistake_clears_the_emergency_choice_and_says_so(chat, client):
+    person = chat()
+    person.answer("40_49")
+    person.answer(["chest_pain", "dark_urine"])
+    assert "Call an ambulance now" in person.html
+    person.post("/chat/rewind", question_id="red_flags")  # "I chose that answer by mistake"
+    page = person.html
+    assert person.question == "red_flags"
+    assert not re.search(r'value="chest_pain" checked', page)  # the emergency choice is cleared ...
+    assert re.search(r'value="dark_urine" checked', page)  # ... the rest is kept
+    assert "We took away “Chest pain or pressure”" in text_of(page) and 'role="alert"' in page
+    assert re.search(r'id="q-text" tabindex="-1" autofocus', page)  # the question has the focus
+    progress = re.search(r"Question (\d+) of about (\d+)", text_of(page))
+    assert progress.group(1) == "2" and int(progress.group(2)) >= 12  # counted as the question it is again
+    person.answer(["dark_urine"])
+    assert person.question == "sex" and "This needs a doctor today" in person.html.split("<template")[0]

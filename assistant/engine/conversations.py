@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from assistant.engine import changes, results, triage
 
 from assistant.content import regions, translations
-from assistant.engine.machine import ENDS, Engines, FlowEngine
+from assistant.engine.machine import ENDS, STOPS, Engines, FlowEngine
 from assistant.web.errors import Conflict, Invalid, NotFound
 from assistant.content.flows import Answers, AnswerError, Flow, Question, as_values
 from assistant.content.translations import ENGLISH
@@ -248,6 +248,8 @@ class Service:
         if state in ENDS or state not in latest:
             return {"answered": len(answers), "estimated_total": len(answers) + engine.remaining(state, answers)}
         resumed, kept = engine.resume(latest)
+        if resumed in STOPS:  # the answer being changed is the one that stopped the check: count from here
+            return {"answered": len(answers), "estimated_total": len(answers) + engine.remaining(state, answers)}
         return {"answered": len(kept), "estimated_total": len(kept) + engine.remaining(resumed, kept)}
 
     def _urgent_advice(self, flow, answers: Answers, urgency: str) -> dict[str, Any] | None:

@@ -146,7 +146,7 @@ function start(main) {
     const picked = chosen(q.suggested);
     step = conversation.step;
     const total = Math.max(conversation.progress.estimated_total, 1);
-    const number = conversation.progress.answered + 1;
+    const number = Math.min(conversation.progress.answered + 1, total);
     $("#progress-n").textContent = number;
     $("#progress-t").textContent = total;
     Object.assign($("#progress"), { max: total, value: number - 1 });

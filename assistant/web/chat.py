@@ -45,7 +45,7 @@ NOTICES = {
     "moved": "That question had already been answered, so here is where you are now. Nothing was lost.",
     "expired": "This page was open for a long time, so for your safety please try that again. "
                "Your earlier answers are safe.",
-    "cleared": "We took that answer away, so nothing that ended the check is ticked now. Please choose again.",
+    "cleared": "We took away {answers}, so it is not chosen now. Please choose again.",
 }
 LANDING_NOTICES = {
     "deleted": "Your answers were deleted from this service.",
@@ -93,10 +93,12 @@ def current() -> dict[str, Any] | None:
         return None
 
 
-def go(endpoint: str, **params: Any) -> Response:
-    """A 303 to a page. The question page opens at the question (#ask), not at the top of the earlier answers."""
+def go(endpoint: str, at_question: bool = True, **params: Any) -> Response:
+    """A 303 to a page. The question page opens at the question (#ask), not at the top of the earlier answers;
+    without the anchor where the question takes the focus instead (browsers skip autofocus on a page opened at an
+    anchor), which brings it into view as well."""
     query = urlencode([(k, v) for k, vs in params.items() if vs for v in (vs if isinstance(vs, list) else [vs])])
-    anchor = "#ask" if endpoint == "chat.conversation" else ""
+    anchor = "#ask" if endpoint == "chat.conversation" and at_question else ""
     return redirect(url_for(endpoint) + (f"?{query}" if query else "") + anchor, code=303)
 
 
@@ -130,13 +132,15 @@ def stopping_values(conversation: dict[str, Any]) -> set[str]:
             if engine.next_state(question["id"], {**answers, question["id"]: (o["value"],)}) in STOPS}
 
 
-def suggested_values(conversation: dict[str, Any]) -> tuple[list[str], bool]:
-    """The earlier answer to show as chosen, and whether part of it was left out: an answer that ended the check
+def suggested_values(conversation: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The earlier answer to show as chosen, and the labels of what was left out: an answer that ended the check
     is never chosen again for the person (after "I chose that answer by mistake" it must not come back ticked)."""
-    suggested = conversation["question"].get("suggested")
+    question = conversation["question"]
+    suggested = question.get("suggested")
     values = [] if suggested is None else [suggested] if isinstance(suggested, str) else list(suggested)
     stopping = stopping_values(conversation) if values else set()
-    return [v for v in values if v not in stopping], any(v in stopping for v in values)
+    return ([v for v in values if v not in stopping],
+            [o["label"] for o in question["options"] if o["value"] in stopping and o["value"] in values])
 
 
 def picked_values(question: dict[str, Any], picked: list[str]) -> list[str]:
@@ -191,23 +195,31 @@ def emergency_number() -> str:
 def render_chat(conversation: dict[str, Any], picked: list[str] | None = None, notice: str | None = None,
                 urgent_new: bool = False):
     question = conversation["question"]
+    said = NOTICES.get(notice or "")
     if picked is None:
         picked, cleared = suggested_values(conversation)
-        notice = notice or ("cleared" if cleared else None)
+        if cleared and not said:
+            said = NOTICES["cleared"].format(answers=" and ".join(f"“{label}”" for label in cleared))
     chosen = picked_values(question, picked)
     is_map = question["id"] in BODY_MAP_QUESTIONS
     progress = conversation["progress"]
     options = {o["value"] for o in question["options"]}
     return render_template(
         "chat.html", conversation=conversation, question=question, turns=history(conversation), chosen=chosen,
-        map=body_map(question, chosen) if is_map else None, notice=NOTICES.get(notice or ""),
+        map=body_map(question, chosen) if is_map else None, notice=said,
         groups=grouped(question["options"]), has_none=EXCLUSIVE_VALUE in options,
-        progress={"number": progress["answered"] + 1, "total": max(progress["estimated_total"], 1)},
+        progress=progress_of(progress),
         exclusive=EXCLUSIVE_VALUE, map_questions=sorted(BODY_MAP_QUESTIONS),
         order=[q.id for q in engine_of(conversation).flow.questions],
         blank_map=None if is_map else blank_map(conversation),
         urgent=conversation.get("urgent_advice"), urgent_new=urgent_new, number=emergency_number(),
         today=regions.same_day_action(region()))
+
+
+def progress_of(progress: dict[str, int]) -> dict[str, int]:
+    """"Question N of about T": while an answer is changed with every later one kept, N is never past T."""
+    total = max(progress["estimated_total"], 1)
+    return {"number": min(progress["answered"] + 1, total), "total": total}
 
 
 def questions_at_start() -> int:
@@ -327,7 +339,8 @@ def rewind():
         service().rewind(conversation["id"], request.form.get("question_id", ""))
     except (Conflict, Invalid):
         return go("chat.conversation", notice="invalid")
-    return remember(go("chat.conversation"), conversation["id"])
+    mistake = request.form.get("mistake") == "1"  # from a page where the check stopped: the answer is taken away
+    return remember(go("chat.conversation", at_question=not mistake), conversation["id"])
 
 
 @bp.post("/chat/back")
