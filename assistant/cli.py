@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 
 from assistant.engine import changes
 from assistant.engine.machine import ENDS, STOPS, FlowEngine
+from assistant.content import regions
 from assistant.content.flows import Flow, FlowError, load_flows
 from assistant.content.translations import Languages, frame, load_catalogue
 from assistant.store.retention import purge_command
@@ -154,7 +155,7 @@ def translate_command(language: str, folder: Path | None) -> None:
         path = folder / flow_id / f"{language}.yaml"
         old = load_catalogue(path) if path.exists() else None
         versions = [flows[key] for key in sorted(flows) if key[0] == flow_id]
-        tree = frame(versions, old, language, phrases=tuple(changes.TEXTS.values()))
+        tree = frame(versions, old, language, phrases=tuple(changes.TEXTS.values()) + regions.PHRASES)
         path.write_text(yaml.safe_dump(tree, allow_unicode=True, sort_keys=False, width=120), encoding="utf-8")
         empty = sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.rstrip().endswith(("''", ": ''")))
         click.echo(f"Wrote {path} ({empty} texts to translate)")

@@ -90,3 +90,16 @@ def test_a_broken_link_says_so_in_spanish(client):
     page = client.get("/s/" + "x" * 43, headers={"Accept-Language": "es"})
     assert page.status_code == 404
     assert "Este enlace no funciona" in page.text and "This link" not in page.text
+
+
+def test_the_first_action_for_a_same_day_answer_is_in_the_conversations_language(client):
+    started = client.post("/api/v1/conversations", json={}, headers={"Accept-Language": "es"}).get_json()
+    answered = client.post(f"/api/v1/conversations/{started['id']}/answers",
+                           headers={"Accept-Language": "es-GB"},  # a Spanish speaker in the UK: NHS 111
+                           json={"question_id": "age_band", "value": "40_49", "step": 0}).get_json()
+    answered = client.post(f"/api/v1/conversations/{started['id']}/answers", headers={"Accept-Language": "es-GB"},
+                           json={"question_id": "red_flags", "value": ["fever_very_unwell"],
+                                 "step": answered["step"]}).get_json()
+    advice = answered["urgent_advice"]
+    assert advice["action"] == {"label": "Llame al NHS 111", "href": "tel:111"}
+    assert advice["title"] == "Busque ayuda médica hoy"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-EMERGENCY_NUMBERS = {"GB": "999", "IE": "999", "US": "911", "CA": "911"}
+EMERGENCY_NUMBERS = {"GB": "999", "IE": "999", "US": "911", "CA": "911", "MX": "911"}
 DEFAULT_EMERGENCY_NUMBER = "112"
 
 # The first thing to do when a doctor is needed today (not an emergency): the national advice line where there is one.
@@ -17,6 +17,8 @@ SAME_DAY_ACTIONS = {
     "NZ": {"label": "Call Healthline: 0800 611 116", "href": "tel:0800611116"},
 }
 DEFAULT_SAME_DAY_ACTION = {"label": "Call your doctor's office now", "href": "#what-to-do"}
+# The labels in other languages come from the flow's translation file (`phrases`, like the result's own sentences).
+PHRASES = tuple(action["label"] for action in (*SAME_DAY_ACTIONS.values(), DEFAULT_SAME_DAY_ACTION))
 
 
 def region_of(languages: Iterable[tuple[str, float]]) -> str:

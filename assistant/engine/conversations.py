@@ -258,8 +258,9 @@ class Service:
             return None
         flag = next(f for f in triage.raised_flags(flow, answers) if f.urgency == "same_day")
         level = flow.levels.get("same_day")
+        action = regions.same_day_action(self.region)
         return {"title": level.title if level else "Get medical help today", "text": flag.text,
-                "action": regions.same_day_action(self.region)}
+                "action": {**action, "label": self._phrase(flow, flow.language)(action["label"])}}
 
     def get(self, conversation_id: str) -> dict[str, Any]:
         return self.view(self._load(conversation_id))
