@@ -81,6 +81,9 @@ RULES: dict[str, tuple[dict, dict, bool]] = {
     "jaw_pain_headache_50_plus": (
         {"age_band": "50_64", "pain_locations": ["jaw"], "associated": ["headaches"]},
         {"age_band": "40_49", "pain_locations": ["jaw"], "associated": ["headaches"]}, True),
+    "new_chest_wall_pain": (
+        {"pain_locations": ["chest_wall"], "duration": "under_2_weeks"},
+        {"pain_locations": ["chest_wall"]}, True),
     "fever_with_one_sided_pain": (
         {"associated": ["fever"], "pain_sides": "one_side"},
         {"associated": ["fever"]}, True),
