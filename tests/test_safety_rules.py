@@ -3,6 +3,7 @@ each rule raised from ordinary answers, for a person who ticked "None of these",
 API over HTTPS: it fires for its story, and it stays quiet for the near miss that differs in one answer."""
 from __future__ import annotations
 
+import json
 from urllib.parse import urlparse
 
 import pytest
@@ -238,3 +239,27 @@ def test_the_reviewers_guide_lists_every_flag():
     ids = {flag.id for version in (1, 2) for flag in flows[("muscle-pain", version)].red_flags}
     missing = sorted(i for i in ids if f"| `{i}` |" not in guide)
     assert not missing, f"docs/clinical-content.md has no row for {missing}"
+
+
+# --- the danger set, as a person meets it: said during the conversation, before the last question -----------------------
+
+DANGER = json.loads((PROJECT_ROOT / "tests" / "vignettes" / "danger.json").read_text())["cases"]
+
+
+@pytest.mark.parametrize("case", DANGER, ids=lambda c: c["id"])
+def test_a_danger_case_is_told_before_the_questions_end(client, case):
+    conversation = client.post("/api/v1/conversations", json={"flow": "muscle-pain"}).get_json()
+    told_while_active = False
+    while conversation["status"] == "active":
+        question = conversation["question"]["id"]
+        conversation = client.post(f"/api/v1/conversations/{conversation['id']}/answers",
+                                   json={"question_id": question, "value": case["answers"][question],
+                                         "step": conversation["step"]}).get_json()
+        if conversation["status"] == "active" and conversation["urgency"] == "same_day":
+            told_while_active = True
+            assert conversation["urgent_advice"]["text"] and conversation["urgent_advice"]["action"]
+    if conversation["status"] == "stopped_emergency":
+        return  # an emergency stops the conversation at once
+    assert told_while_active, f"{case['id']}: same day was said only with the result"
+    result = client.get(f"/api/v1/conversations/{conversation['id']}/result").get_json()
+    assert result["urgency"] == "same_day" and result["safety_net"]["signs"]
