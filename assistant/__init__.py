@@ -11,7 +11,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from assistant import cli, config
     from assistant.content import wording
     from assistant.store import db
-    from assistant.web import api, chat, delivery, errors, i18n, openapi, security, share, share_api
+    from assistant.web import api, chat, checkin, delivery, errors, i18n, openapi, security, share, share_api
     from assistant.engine.machine import Engines
     from assistant.content.flows import load_flows
     from assistant.content.translations import Languages
@@ -39,6 +39,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals.update(wording.TEMPLATE_GLOBALS)
     app.register_blueprint(api.bp)
     app.register_blueprint(chat.bp)
+    app.register_blueprint(checkin.bp)
     app.register_blueprint(share.bp)
     app.register_blueprint(share_api.bp)
     app.register_blueprint(openapi.bp)

@@ -181,3 +181,26 @@ def test_print_button_calls_window_print_and_the_page_fits_a_phone(served, chrom
         assert not button.is_visible(), "the button must not be printed"
     finally:
         context.close()
+
+
+
+def test_the_longest_conversation_with_a_month_of_check_ins_prints_on_one_page(served, chromium, monkeypatch):
+    """The chart and its line take the notes' space beside them: still one page, the notes still there."""
+    from datetime import timedelta
+
+    from assistant.engine import checkins
+
+    from .test_checkins import CALM_DAY, CheckIn
+    app, base = served
+    engine = app.extensions["engines"].get("muscle-pain")
+    client = app.test_client()
+    intake = Talk(client).through(as_story(engine, longest_answers(engine, "65_plus")))
+    areas = [card["id"] for card in intake.result()["lifestyle"]]
+    real_today = checkins.today()
+    for days_ago in range(29, -1, -1):
+        monkeypatch.setattr(checkins, "today", lambda d=days_ago: real_today - timedelta(days=d))
+        CheckIn(client, intake.id).through({**CALM_DAY, "pain": str(9 - days_ago // 5), "tried": areas})
+    monkeypatch.undo()
+    link = client.post(f"/api/v1/conversations/{intake.id}/shares", json={}).get_json()
+    url = base + re.search(r"/s/[^/]+", link["url"]).group(0) + "/handout"
+    assert print_pages(chromium, url, "longest-with-checkins") == {"A4": 1, "Letter": 1}

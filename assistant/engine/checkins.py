@@ -91,6 +91,9 @@ class Checkins:
             return self.service.view(existing), False
         return self.service.view(checkin), True
 
+    def belongs(self, checkin_id: str, intake_id: str) -> bool:
+        return self.db.scalar(select(Conversation.parent_id).where(Conversation.id == checkin_id)) == intake_id
+
     def _on(self, intake_id: str, day: date) -> Conversation | None:
         return self.db.scalar(select(Conversation).where(Conversation.parent_id == intake_id,
                                                          Conversation.day == day))

@@ -23,6 +23,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from assistant.store import db
 from assistant.web import fhir, i18n
+from assistant.web.checkin import diary_trend
 from assistant.engine.conversations import Service, iso
 from assistant.engine.machine import FlowEngine
 from assistant.web.errors import ApiError, Gone, NotFound, error_answer, error_kind, errors_as
@@ -489,7 +490,7 @@ def summary(token: str):
                                   "fhir": url_for("share.fhir_response", token=token),
                                   "qr": url_for("share.qr", token=token),
                                   "back": url_for("share.manage")},
-                           shown=SUMMARY_SHOWN, long_date=long_date)
+                           shown=SUMMARY_SHOWN, long_date=long_date, trend=diary_trend(shared.conversation.id))
 
 
 def handout_back(token: str) -> dict[str, str]:
@@ -515,7 +516,8 @@ def handout(token: str):
                            denied=denied, more_denied=len(summary_.clinical.denied) - len(denied),
                            flagged=flagged, more_flagged=len(summary_.flagged_from_answers) - len(flagged),
                            back=handout_back(token), qr_path=url_for("share.qr", token=token),
-                           expires=expiry(shared.expires_at))
+                           expires=expiry(shared.expires_at),
+                           trend=diary_trend(shared.conversation.id, clinical=True))
 
 
 @bp.get("/s/<token>/qr.svg")

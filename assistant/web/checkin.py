@@ -1,0 +1,179 @@
+"""The daily check-in pages: the chat's own pages and script, pointed at today's check-in.
+
+The intake is the conversation this device holds (the chat's cookie); today's check-in is kept in a second HttpOnly
+cookie, `checkin`, and is only ever shown for the intake it belongs to. Every page works without JavaScript (form
+POST -> redirect -> next question); chat.js enhances it as it does the chat, through the JSON API with the check-in's
+own id. The chat's templates are reused as they are: while a check-in page is drawn, their links to the chat's
+answer, back, rewind and result routes lead to the check-in's.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from assistant.content import regions
+from assistant.content.flows import EXCLUSIVE_VALUE
+from assistant.engine.checkins import Checkins, today
+from assistant.web import chat, i18n, security, trend
+from assistant.web.errors import Conflict, Invalid, NotFound
+
+bp = Blueprint("checkin", __name__)
+
+COOKIE = "checkin"
+CHAT_TO_CHECKIN = {"chat.answer": "checkin.answer", "chat.rewind": "checkin.rewind", "chat.back": "checkin.back",
+                   "chat.result": "checkin.done", "chat.conversation": "checkin.page"}
+
+
+@bp.app_context_processor
+def checkin_links() -> dict[str, Any]:
+    """On check-in pages the chat's templates link to the check-in's routes."""
+    if request.blueprint != "checkin":
+        return {}
+    return {"url_for": lambda endpoint, **values: url_for(CHAT_TO_CHECKIN.get(endpoint, endpoint), **values)}
+
+
+@bp.app_template_global()
+def long_day(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+@bp.app_template_global()
+def diary_trend(intake_id: str, clinical: bool = False) -> trend.Trend | None:
+    """The trend of an intake's check-ins for a page, or None when its flow has no daily check-in."""
+    service = chat.service()
+    try:
+        entries = Checkins(service).entries(intake_id, days=trend.LONG)
+    except NotFound:
+        return None
+    follower = current_app.extensions["engines"].follower(service._load(intake_id).flow_id)
+    flow = service.texts(follower, i18n.page_language())
+    tried = next(q for q in flow.questions if q.personal)
+    if clinical:  # the handout: the clinician's words, a compact chart
+        label = name = lambda area: flow.clinical.term(tried, area)
+    else:
+        label, name = tried.label, lambda area: tried.label(area).split(" (")[0]
+    return trend.build(entries, label, today(), summary_name=name, compact=clinical)
+
+
+# --- the check-in this device holds ---------------------------------------------------------------------------------
+
+def remember(response: Response, checkin_id: str) -> Response:
+    response.set_cookie(COOKIE, checkin_id, max_age=chat.keep_days() * 24 * 3600, path="/", httponly=True,
+                        samesite="Lax", secure=not security.is_development(current_app))
+    return response
+
+
+def go(endpoint: str, **params: Any) -> Response:
+    query = "&".join(f"{k}={v}" for k, v in params.items() if v)
+    return redirect(url_for(endpoint) + (f"?{query}" if query else ""), code=303)
+
+
+def held() -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """(intake, today's check-in) as this device holds them; the check-in only when it belongs to that intake."""
+    intake = chat.current()
+    checkin_id = request.cookies.get(COOKIE, "")
+    if intake is None or not checkin_id or len(checkin_id) > 100:
+        return intake, None
+    service = chat.service()
+    return intake, service.get(checkin_id) if Checkins(service).belongs(checkin_id, intake["id"]) else None
+
+
+def elsewhere(intake: dict[str, Any] | None) -> Response:
+    """No check-in to show: back to the result, or to the start."""
+    return chat.go("chat.result") if intake is not None else chat.go("chat.landing")
+
+
+# --- pages ------------------------------------------------------------------------------------------------------------
+
+@bp.post("/checkin/start")
+def start():
+    intake = chat.current()
+    if intake is None or intake["status"] != "finished":
+        return elsewhere(intake)
+    checkin, _ = Checkins(chat.service()).start(intake["id"])
+    return remember(go("checkin.page"), checkin["id"])
+
+
+@bp.get("/checkin")
+def page():
+    intake, checkin = held()
+    if checkin is None:
+        return elsewhere(intake)
+    if checkin["status"] == "finished":
+        return go("checkin.done")
+    if checkin["status"] in chat.STOP_PAGES:
+        return chat.render_stop(checkin)
+    picked = request.args.getlist("pick") if "picked" in request.args else None
+    return chat.render_chat(checkin, picked=picked, notice=request.args.get("notice"),
+                            urgent_new=request.args.get("urgent") == "1")
+
+
+@bp.post("/checkin/answer")
+def answer():
+    intake, checkin = held()
+    if checkin is None or checkin["question"] is None:
+        return go("checkin.page") if checkin else elsewhere(intake)
+    question = checkin["question"]
+    step = chat._step(request.form.get("step"))
+    values = request.form.getlist("value")
+    if request.form.get("question_id") != question["id"] or step != checkin["step"]:
+        return go("checkin.page", notice="moved")  # an old tab or a double tap: show where it is now
+    if question["type"] == "multi":
+        if not values:
+            return go("checkin.page", notice="empty")
+        if EXCLUSIVE_VALUE in values and len(values) > 1:
+            return go("checkin.page", notice="none_mixed")
+        value: Any = values
+    elif len(values) != 1:
+        return go("checkin.page", notice="invalid")
+    else:
+        value = values[0]
+    before = checkin.get("urgency")
+    try:
+        checkin = chat.service().answer(checkin["id"], question["id"], value, step)
+    except Conflict:
+        return go("checkin.page", notice="moved")
+    except Invalid:
+        return go("checkin.page", notice="invalid")
+    if checkin["status"] == "finished":
+        return go("checkin.done")
+    urgent_now = checkin.get("urgent_advice") is not None and before != checkin.get("urgency")
+    return go("checkin.page", urgent="1" if urgent_now else None)
+
+
+@bp.post("/checkin/rewind")
+def rewind():
+    intake, checkin = held()
+    if checkin is None:
+        return elsewhere(intake)
+    try:
+        chat.service().rewind(checkin["id"], request.form.get("question_id", ""))
+    except (Conflict, Invalid):
+        return go("checkin.page", notice="invalid")
+    return go("checkin.page")
+
+
+@bp.post("/checkin/back")
+def back():
+    intake, checkin = held()
+    if checkin is None:
+        return elsewhere(intake)
+    earlier = list(checkin["answers"])
+    if checkin["status"] != "active" or not earlier:
+        return go("checkin.done") if checkin["status"] == "finished" else chat.go("chat.result")
+    chat.service().rewind(checkin["id"], earlier[-1])
+    return go("checkin.page")
+
+
+@bp.get("/checkin/done")
+def done():
+    intake, checkin = held()
+    if checkin is None:
+        return elsewhere(intake)
+    if checkin["status"] != "finished":
+        return go("checkin.page")
+    return render_template("checkin_done.html", intake=intake, checkin=checkin, turns=chat.history(checkin),
+                           number=chat.emergency_number(), today=regions.same_day_action(chat.region()))
