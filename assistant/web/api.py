@@ -158,7 +158,7 @@ def start_checkin(conversation_id: str):
     body = load_body(CHECKIN_REQUEST, empty_means_defaults=True)
     checkin, created = Checkins(service()).start(conversation_id, body.get("date"))
     location = url_for("api.get_conversation", conversation_id=checkin["id"])
-    return dump(CONVERSATION, checkin), 201 if created else 200, {"Location": location}
+    return conversation_out(checkin), 201 if created else 200, {"Location": location}
 
 
 @bp.get("/conversations/<conversation_id>/checkins")
