@@ -82,6 +82,8 @@ def test_a_shared_summary_and_handout_read_in_spanish(client):
     assert "Fibromialgia" in page and "respondido en inglés" in page  # answered in English, said in Spanish
     handout = client.get(path + "/handout", headers={"Accept-Language": "es"}).text
     assert "Hoja para la consulta" in handout and "Notas" in handout and "Urgencia:" in handout
+    assert "mialgia" in handout and "sueño no reparador" in handout and "inicio insidioso" in handout  # clinical words
+    assert "myalgia" not in handout and "unrefreshing" not in handout
     manage = client.get("/share", headers={"Accept-Language": "es"}).text
     assert "Compartir con su médico" in manage and "Share with your doctor" not in manage
 
@@ -103,3 +105,11 @@ def test_the_first_action_for_a_same_day_answer_is_in_the_conversations_language
     advice = answered["urgent_advice"]
     assert advice["action"] == {"label": "Llame al NHS 111", "href": "tel:111"}
     assert advice["title"] == "Busque ayuda médica hoy"
+
+
+@pytest.mark.parametrize("header, language", [
+    ("es-MX,en;q=0.5", "es"), ("es-419,es;q=0.9", "es"), ("en-US,en;q=0.9,es;q=0.8", "en"), ("fr-FR,es;q=0.3", "es"),
+    ("fr-FR", "en"), ("es;q=0,en;q=0.1", "en"), ("", "en")])
+def test_the_browsers_first_choice_wins_and_a_region_matches_its_language(client, header, language):
+    page = client.get("/", headers={"Accept-Language": header} if header else {})
+    assert page.headers["Content-Language"] == language and f'<html lang="{language}">' in page.text

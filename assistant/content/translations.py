@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
-from assistant.content.flows import (ConditionCard, Flow, FlowError, LifestyleCard, Question, SafetyNet, Source, Stop, UrgencyLevel,
-                    read_yaml)
+from assistant.content.flows import (ClinicalTerms, ConditionCard, Flow, FlowError, LifestyleCard, Question, SafetyNet,
+                                     Source, Stop, UrgencyLevel, read_yaml)
 
 ENGLISH = "en"
 
@@ -147,6 +147,13 @@ def _stop(stop: Stop, t: Catalogue) -> Stop:
                    get_help=tuple(t.sentence(where + ("get_help",), line) for line in stop.get_help))
 
 
+def _clinical(clinical: ClinicalTerms, t: Catalogue) -> ClinicalTerms:
+    """The clinician's words for the answers (clinical_terms.yaml), for the summary and handout read in this language."""
+    return replace(clinical, terms={question: {value: t.text(("clinical", question, value), term)
+                                               for value, term in terms.items()}
+                                    for question, terms in clinical.terms.items()})
+
+
 def localize(flow: Flow, t: Catalogue) -> Flow:
     """The flow with its words in the catalogue's language (English where a translation is missing or stale)."""
     return replace(
@@ -155,12 +162,14 @@ def localize(flow: Flow, t: Catalogue) -> Flow:
         questions=tuple(_question(q, t) for q in flow.questions),
         conditions=tuple(_condition(c, t) for c in flow.conditions),
         lifestyle=tuple(_lifestyle(c, t) for c in flow.lifestyle),
-        red_flags=tuple(replace(f, text=t.text(("red_flags", f.id, "text"), f.text), sources=_sources(f.sources, t))
+        red_flags=tuple(replace(f, text=t.text(("red_flags", f.id, "text"), f.text), sources=_sources(f.sources, t),
+                                clinical=t.text(("red_flags", f.id, "clinical"), f.clinical))
                         for f in flow.red_flags),
         levels={k: UrgencyLevel(title=t.text(("levels", k, "title"), v.title),
                                 advice=t.text(("levels", k, "advice"), v.advice)) for k, v in flow.levels.items()},
         stops=tuple(_stop(s, t) for s in flow.stops),
         safety_net=_safety_net(flow.safety_net, t),
+        clinical=_clinical(flow.clinical, t),
     )
 
 

@@ -7,6 +7,7 @@ the conversation's own, and says which in Content-Language.
 """
 from __future__ import annotations
 
+from typing import Iterable
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, current_app, g, redirect, request, url_for
@@ -30,8 +31,17 @@ def asked() -> str | None:
     for chosen in (request.args.get("lang"), request.cookies.get(COOKIE)):
         if chosen in supported():
             return chosen
-    if request.headers.get("Accept-Language"):
-        return request.accept_languages.best_match(supported())
+    return best_of(request.accept_languages, supported())
+
+
+def best_of(accepted: Iterable[tuple[str, float]], languages: tuple[str, ...]) -> str | None:
+    """The first language the browser accepts, by its order of preference, that we have: a regional tag matches its
+    language (es-MX: es). Werkzeug's best_match would prefer an exact match further down (es-MX, en;q=0.5: en)."""
+    for tag, quality in accepted:
+        tag = tag.lower().replace("_", "-")
+        for candidate in (tag, tag.split("-")[0]):
+            if quality > 0 and candidate in languages:
+                return candidate
     return None
 
 
