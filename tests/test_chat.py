@@ -90,7 +90,7 @@ def test_landing_says_what_this_is_what_is_kept_and_where_to_call(client):
     page = client.get("/")
     text = text_of(page.text)
     assert page.status_code == 200
-    for needed in ("not a diagnosis", "Educational", "Not for emergencies", "999", "911", "112", "30 days",
+    for needed in ("not a diagnosis", "To learn from", "Not for emergencies", "999", "911", "112", "30 days",
                    "No account and no name"):
         assert needed.lower() in text.lower(), needed
     assert re.search(r'<form method="post" action="/start">\s*<input type="hidden" name="csrf_token"', page.text)
@@ -445,7 +445,7 @@ def test_the_landing_and_the_cookie_follow_the_retention_setting(database_url):
     try:
         client = app.test_client()
         landing = client.get("/")
-        assert "kept for 7 days after your last answer" in text_of(landing.text)
+        assert "answers for 7 days after your last answer" in text_of(landing.text)
         response = client.post("/start", data={"csrf_token": csrf_of(landing.text)})
         assert "Max-Age=604800" in response.headers["Set-Cookie"]
     finally:

@@ -101,3 +101,122 @@ def test_the_emergency_mistake_clears_the_choice_says_so_and_focuses_the_questio
         expect(page.get_by_role("heading", name="Call an ambulance now")).to_have_count(0)
         answer_one(page, ["none"])
         assert current_question(page)[0] == "sex"
+
+
+# --- Back -------------------------------------------------------------------------------------------------------------
+
+def question_id(page: Page) -> str:
+    page.wait_for_load_state()
+    return page.locator("form#answer input[name=question_id]").get_attribute("value")
+
+
+def expect_question(page: Page, wanted: str) -> None:
+    expect(page.locator("form#answer input[name=question_id]")).to_have_value(wanted)
+
+
+def tap_back(page: Page) -> None:
+    page.locator("header.bar").get_by_role("button", name="Back").tap()
+
+
+@BOTH
+def test_back_on_every_question_keeps_the_answers(browser, browser_context_args, javascript):
+    with phone(browser, browser_context_args, javascript) as page:
+        start(page)
+        expect(page.locator("header.bar").get_by_role("button", name="Back")).to_be_visible()
+        answer_through(page, SHOULDERS_AND_HIPS, until="pain_locations")
+        tap_back(page)
+        expect_question(page, "main_complaint")
+        expect(page.locator("button.reply.was")).to_have_attribute("value", "pain")  # the answer is kept, shown
+        expect(page.locator("#log .turn")).to_have_count(3)
+        tap_back(page)
+        expect_question(page, "sex")
+        expect(page.locator("header.bar").get_by_role("button", name="Back")).to_be_visible()
+        answer_one(page, "female")  # the same answer again: on to the first question without an answer
+        expect_question(page, "pain_locations")
+        expect(page.locator("#log .turn")).to_have_count(4)
+        for _ in range(4):
+            tap_back(page)
+        expect_question(page, "age_band")
+        tap_back(page)  # from the first question, Back leaves for the start page
+        expect(page.get_by_role("link", name="Continue where I left off")).to_be_visible()
+
+
+def test_the_phones_back_and_forward_move_between_questions(page: Page):
+    start(page)
+    answer_through(page, SHOULDERS_AND_HIPS, until="pain_locations")
+    first_url = page.url
+    page.go_back()
+    expect_question(page, "main_complaint")
+    expect(page.locator("#log .turn")).to_have_count(3)
+    page.go_back()
+    expect_question(page, "sex")
+    page.go_back()
+    expect_question(page, "red_flags")
+    expect(page.locator("form#answer input[value=none]")).to_be_checked()
+    page.go_forward()
+    expect_question(page, "sex")
+    expect(page.locator("#log .turn")).to_have_count(2)
+    page.go_forward()
+    expect_question(page, "main_complaint")
+    expect(page.locator("#log .turn")).to_have_count(3)
+    tap_back(page)  # the button and the phone's Back are the same step
+    expect_question(page, "sex")
+    page.go_forward()
+    expect_question(page, "main_complaint")
+    page.go_forward()
+    expect_question(page, "pain_locations")
+    expect(page.locator("#log .turn")).to_have_count(4)
+    expect(page.locator("#log .bubble.me")).to_have_text([re.compile(t) for t in ("65 or over", "None of these",
+                                                                                    "Female", "Pain")])
+    assert page.url == first_url  # never left the page
+    page.reload()
+    expect_question(page, "pain_locations")
+
+
+# --- an edit keeps the later answers ----------------------------------------------------------------------------------
+
+@BOTH
+def test_changing_the_third_answer_takes_two_taps_and_keeps_the_rest(browser, browser_context_args, javascript):
+    """The person 5 case: at question 9, the 3rd answer changed; every later answer is kept, not asked again."""
+    with phone(browser, browser_context_args, javascript) as page:
+        start(page)
+        answer_through(page, SHOULDERS_AND_HIPS, until="onset")
+        before = page.locator("#log .bubble.me").all_inner_texts()
+        progress = page.locator("#progress-label").inner_text()
+        taps = 0
+        page.get_by_role("button", name=re.compile("Change your answer: Female")).tap()
+        taps += 1
+        expect_question(page, "sex")
+        number = int(page.locator("#progress-n").inner_text())
+        assert number >= 8, "progress does not jump back to 3 while the later answers are kept"
+        page.locator("form#answer button[name=value][value=male]").tap()
+        taps += 1
+        expect_question(page, "onset")
+        assert taps == 2
+        expect(page.locator("#progress-label")).to_have_text(progress)
+        after = page.locator("#log .bubble.me").all_inner_texts()
+        assert len(after) == len(before) and "Male" in after[2] and after[3:] == before[3:]
+
+
+@BOTH
+def test_an_edit_from_the_result_says_what_changed(browser, browser_context_args, javascript, shot):
+    with phone(browser, browser_context_args, javascript) as page:
+        start(page)
+        answer_through(page, SHOULDERS_AND_HIPS)
+        expect(page.locator(".changes")).to_have_count(0)  # nothing changed yet
+        page.get_by_text("Review or change your answers").tap()
+        page.get_by_role("button", name="Change your answer: 65 or over").tap()
+        page.locator("form#answer button[name=value][value='18_39']").tap()  # one tap: the rest is kept
+        expect(page).to_have_url(re.compile(r"/chat/result"))
+        changes = page.locator(".changes")
+        expect(changes.get_by_role("heading")).to_have_text("What your change did")
+        expect(changes.locator("li").first).to_be_visible()
+        expect(changes).to_contain_text("Polymyalgia rheumatica (PMR) is no longer on your list.")
+        shot(page, f"23-what-changed-{'js' if javascript else 'no-js'}")
+
+
+def test_the_landing_says_as_many_questions_as_the_chat(page: Page):
+    page.goto("/")
+    promised = re.search(r"About (\d+) short questions", page.locator("main").inner_text()).group(1)
+    start(page)
+    expect(page.locator("#progress-t")).to_have_text(promised)
