@@ -11,6 +11,7 @@ from assistant.engine.checkins import Entry
 from assistant.web import trend
 
 from .conftest import WIDESPREAD_PAIN, Talk
+from .fhir_forms import answered
 from .test_checkins import CALM_DAY, CheckIn
 
 TODAY = date(2026, 3, 30)
@@ -171,3 +172,32 @@ def test_a_shared_intake_without_check_ins_shows_no_chart(client):
     path = re.search(r"/s/[^/]+", link["url"]).group(0)
     assert "<svg class=\"trend-chart\"" not in client.get(path).get_data(as_text=True)
     assert "<svg class=\"trend-chart\"" not in client.get(path + "/handout").get_data(as_text=True)
+
+
+def test_the_check_ins_export_as_a_fhir_bundle_of_daily_check_responses(client, month_of_checkins):
+    Bundle = pytest.importorskip("fhir.resources.R4B.bundle").Bundle
+    QuestionnaireResponse = pytest.importorskip("fhir.resources.R4B.questionnaireresponse").QuestionnaireResponse
+    intake, area = month_of_checkins
+    link = client.post(f"/api/v1/conversations/{intake.id}/shares", json={}).get_json()
+    path = re.search(r"/s/[^/]+", link["url"]).group(0)
+    response = client.get(path + "/fhir/checkins")
+    assert response.status_code == 200 and response.mimetype == "application/fhir+json"
+    body = response.get_json()
+    bundle = Bundle.model_validate(body)
+    assert bundle.type == "collection" and len(bundle.entry) == 30
+    questionnaire = client.get("/api/v1/flows/daily-check/questionnaire").get_json()
+    first = body["entry"][0]["resource"]
+    QuestionnaireResponse.model_validate(first)
+    assert first["questionnaire"] == f"{questionnaire['url']}|{questionnaire['version']}"
+    assert first["status"] == "completed"
+    assert answered(first) == {"red_flags": ["none"], "pain": ["8"], "sleep": ["4"], "energy": ["3"], "interference": ["5"],
+                     "tried": [area]}
+    assert intake.id not in response.get_data(as_text=True)
+    entries = client.get(f"/api/v1/conversations/{intake.id}/checkins").get_json()
+    assert [answered(e["resource"])["pain"] for e in body["entry"]] == [[str(e["scores"]["pain"])] for e in entries]
+    assert all(e["id"] not in response.get_data(as_text=True) for e in entries)
+
+
+def test_an_expired_or_unknown_link_exports_no_check_ins(client):
+    response = client.get("/s/" + "x" * 43 + "/fhir/checkins")
+    assert response.status_code == 404 and response.mimetype in ("application/json", "application/fhir+json")

@@ -22,6 +22,9 @@ ITEM_CODES: dict[str, dict[str, tuple[str, str, str]]] = {
         "onset": (LOINC, "99495-4", "Speed of condition onset"),
         "triggers": (LOINC, "100752-5", "Exacerbating factors - Reported"),
     },
+    "daily-check": {
+        "pain": (LOINC, "72514-3", "Pain severity - 0-10 verbal numeric rating [Score] - Reported"),
+    },
 }
 
 

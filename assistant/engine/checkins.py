@@ -8,7 +8,7 @@ intake), and deleting the intake deletes them (conversations.Service.delete).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -45,6 +45,8 @@ class Entry:
     tried: tuple[str, ...]
     urgency: str
     answers: Answers
+    flow_version: int = 1
+    updated_at: datetime | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "date": self.day.isoformat(), "status": self.status, "scores": self.scores,
@@ -123,7 +125,8 @@ class Checkins:
         return Entry(id=checkin.id, day=checkin.day, status=checkin.status,
                      scores={q: flow.score(q, own[q]) if q in own else None for q in flow.scores},
                      tried=tuple(v for v in tried if v != EXCLUSIVE_VALUE),
-                     urgency=triage.urgency(triage.raised_flags(flow, answers)), answers=own)
+                     urgency=triage.urgency(triage.raised_flags(flow, answers)), answers=own,
+                     flow_version=checkin.flow_version, updated_at=checkin.updated_at)
 
     def list(self, intake_id: str) -> list[dict[str, Any]]:
         return [entry.as_json() for entry in self.entries(intake_id)]

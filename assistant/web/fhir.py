@@ -345,6 +345,12 @@ def questionnaire_response(flow: Flow, answers: Answers, base: str, status: str,
     }
 
 
+def bundle(resources: list[dict[str, Any]], timestamp: str) -> dict[str, Any]:
+    """Resources gathered in a `collection` Bundle (a person's daily check-ins, oldest first)."""
+    return {"resourceType": "Bundle", "type": "collection", "timestamp": timestamp,
+            "entry": [{"resource": resource} for resource in resources]}
+
+
 # --- terminology: one CodeSystem and one ValueSet per question ------------------------------------------------------
 
 def _terminology(flow: Flow, question: Question, kind: str, url: str) -> dict[str, Any]:

@@ -69,6 +69,18 @@ class FhirQuestionnaireResponse(Schema):
     item = fields.List(fields.Dict())
 
 
+class FhirBundle(Schema):
+    """A FHIR R4 Bundle of type `collection` (here: a shared intake's daily check-ins as QuestionnaireResponses)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    resourceType = fields.String(required=True, validate=validate.OneOf(["Bundle"]))
+    type = fields.String(required=True, validate=validate.OneOf(["collection"]))
+    timestamp = fields.String(required=True)
+    entry = fields.List(fields.Dict(), required=True)
+
+
 # The share API's own request and response schemas (it returns more URLs than schemas.ShareOut names).
 SHARE_REQUEST = getattr(share_api, "CreateShareRequest", schemas.ShareRequest)
 SHARE_CREATED = getattr(share_api, "ShareCreated", schemas.ShareOut)
@@ -354,6 +366,14 @@ def operations() -> list[tuple[str, dict[str, Any]]]:
             "summary": "The shared answers as a FHIR R4 QuestionnaireResponse",
             "description": "Readable from any origin (CORS, GET only, no credentials).",
             "responses": {"200": ok("The QuestionnaireResponse.", FhirQuestionnaireResponse, (FHIR_JSON, JSON)),
+                          **errors(404, 410, 503, page=True)},
+        }}),
+        ("/s/{token}/fhir/checkins", {"get": {
+            "operationId": "sharedCheckinsFhir", "tags": ["sharing", "check-ins"], "parameters": [TOKEN],
+            "summary": "The shared intake's daily check-ins as a FHIR R4 Bundle",
+            "description": "A `collection` Bundle of QuestionnaireResponses to the `daily-check` Questionnaire "
+                           "(`/api/v1/flows/daily-check/questionnaire`), oldest first; empty when there are none.",
+            "responses": {"200": ok("The Bundle.", FhirBundle, (FHIR_JSON, JSON)),
                           **errors(404, 410, 503, page=True)},
         }}),
         (OPENAPI_PATH, {"get": {

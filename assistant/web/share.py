@@ -24,6 +24,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from assistant.store import db
 from assistant.web import fhir, i18n
 from assistant.web.checkin import diary_trend
+from assistant.engine.checkins import Checkins
 from assistant.engine.conversations import Service, iso
 from assistant.engine.machine import FlowEngine
 from assistant.web.errors import ApiError, Gone, NotFound, error_answer, error_kind, errors_as
@@ -535,6 +536,26 @@ def fhir_response(token: str):
     resource = fhir.questionnaire_response(engine.flow, answers, public_base(),
                                            conversation.status, iso(conversation.updated_at))
     return Response(json.dumps(resource, ensure_ascii=False), mimetype=fhir.FHIR_JSON)
+
+
+@bp.get("/s/<token>/fhir/checkins")
+@errors_as("json")
+def fhir_checkins(token: str):
+    """The daily check-ins of a shared intake: a Bundle of QuestionnaireResponses to the daily-check
+    Questionnaire, oldest first (the answers each check-in took from the intake are not repeated)."""
+    shared = sharing().resolve(token)
+    reader = service()
+    engines = current_app.extensions["engines"]
+    entries = Checkins(reader).entries(shared.conversation.id)
+    resources = [fhir.questionnaire_response(engines.get(entry_flow(shared), e.flow_version).flow, e.answers,
+                                             public_base(), e.status, iso(e.updated_at)) for e in entries]
+    resource = fhir.bundle(resources, iso(clock()()))
+    return Response(json.dumps(resource, ensure_ascii=False), mimetype=fhir.FHIR_JSON)
+
+
+def entry_flow(shared: SharedConversation) -> str:
+    """The id of the flow whose conversations are the shared one's check-ins."""
+    return current_app.extensions["engines"].follower(shared.conversation.flow_id).flow.id
 
 
 # --- the person's own page: make a link, show it, stop sharing -------------------------------------------------------
