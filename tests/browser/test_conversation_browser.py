@@ -220,3 +220,67 @@ def test_the_landing_says_as_many_questions_as_the_chat(page: Page):
     promised = re.search(r"About (\d+) short questions", page.locator("main").inner_text()).group(1)
     start(page)
     expect(page.locator("#progress-t")).to_have_text(promised)
+
+
+# --- where a page without JavaScript lands ----------------------------------------------------------------------------
+
+POSITION = """() => {
+  const box = (el) => el && el.getBoundingClientRect();
+  const bar = box(document.querySelector('.bar'));
+  const q = box(document.querySelector('#q-text'));
+  const dock = box(document.querySelector('#answer .dock'));
+  const seen = (r) => r && r.bottom > bar.bottom && r.top < innerHeight;
+  return {barBottom: bar.bottom, qTop: q.top, qBottom: q.bottom, dockSeen: seen(dock),
+          answersAbove: [...document.querySelectorAll('#log .turn')].filter(t => seen(box(t))).length,
+          firstControl: box(document.querySelector('#answer button, #answer label')).bottom};
+}"""
+
+
+def test_without_javascript_every_step_lands_at_the_question(browser, browser_context_args, shot):
+    with phone(browser, browser_context_args, javascript=False) as page:
+        start(page)
+        seen = {}
+        for _ in range(20):
+            if page.locator("form#answer").count() == 0:
+                break
+            question, step, kind = current_question(page)
+            where = page.evaluate(POSITION)
+            seen[question] = where
+            assert where["qTop"] >= where["barBottom"] - 1, (question, where)  # not under the top bar
+            assert where["qBottom"] <= SCREEN, (question, where)  # the whole question on the first screen
+            assert where["firstControl"] <= SCREEN, (question, where)  # and its first answer
+            assert where["answersAbove"] <= 4, (question, where)  # only the last few answers above it
+            if kind != "choice":
+                assert where["dockSeen"], (question, where)  # Done shows, and only with its question
+            if question in ("morning_stiffness", "associated"):
+                shot(page, f"24-no-js-lands-{question}")
+            answer_one(page, SHOULDERS_AND_HIPS[question])
+        assert len(seen) >= 14 and page.url.split("#")[0].endswith("/chat/result")
+
+
+# --- choices that read as choices -------------------------------------------------------------------------------------
+
+@BOTH
+def test_multi_questions_say_choose_all_and_none_is_in_reach(browser, browser_context_args, javascript, shot):
+    with phone(browser, browser_context_args, javascript) as page:
+        start(page)
+        for question in ("red_flags", "pain_character", "triggers", "associated", "exposures", "history"):
+            answer_through(page, SHOULDERS_AND_HIPS, until=question)
+            form = page.locator("form#answer")
+            hint = form.locator("legend.hint")
+            expect(hint).to_have_text(re.compile(r"Choose all that apply\.$"))
+            expect(hint).to_be_visible()
+            assert on_screen(hint), question
+            none = form.locator("label.chip.none")
+            if question != "pain_character":  # the one list without "None of these"
+                assert on_screen(none), f"'None of these' needs a scroll on {question}"
+            assert on_screen(form.locator("button.done")), question
+            if question == "associated":
+                groups = form.locator("fieldset.group > legend").all_inner_texts()
+                assert groups == ["Skin, hair and hands", "Joints, eyes and mouth", "Heart, breathing and stomach",
+                                  "Nerves and muscles", "Head, sleep and mood", "Whole body"]
+                expect(form.locator("fieldset.group").first.locator("input[value=flushing]")).to_have_count(1)
+                shot(page, f"25-groups-{'js' if javascript else 'no-js'}")
+        none = page.locator("form#answer label.chip.none")
+        none.tap()
+        expect(none.locator("input")).to_be_checked()
