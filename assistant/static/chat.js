@@ -47,9 +47,14 @@ function start(main) {
   }
 
   // --- history: one entry per question ------------------------------------------------------------------------------
-  const entry = (prev) => ({ chat: 1, q: current(), prev });
-  history.replaceState({ ...entry(null), ...(history.state && history.state.chat ? { prev: history.state.prev } : {}) }, "");
+  const entry = (prev, q = current()) => ({ chat: 1, q, prev });
   const push = (prev) => { if (prev !== current()) history.pushState(entry(prev), ""); };
+  if (history.state && history.state.chat) history.replaceState({ ...history.state, q: current() }, "");
+  else {  // opened afresh (continued later, or after a change from the result): every earlier question gets its entry
+    const ids = path();
+    ids.forEach((id, i) => history[i ? "pushState" : "replaceState"](entry(ids[i - 1] || null, id), ""));
+    history[ids.length ? "pushState" : "replaceState"](entry(ids[ids.length - 1] || null), "");
+  }
 
   // --- showing things ---------------------------------------------------------------------------------------------
   function alertText(text) {

@@ -134,9 +134,9 @@ def test_back_on_every_question_keeps_the_answers(browser, browser_context_args,
         answer_one(page, "female")  # the same answer again: on to the first question without an answer
         expect_question(page, "pain_locations")
         expect(page.locator("#log .turn")).to_have_count(4)
-        for _ in range(4):
+        for previous in ("main_complaint", "sex", "red_flags", "age_band"):
             tap_back(page)
-        expect_question(page, "age_band")
+            expect_question(page, previous)
         tap_back(page)  # from the first question, Back leaves for the start page
         expect(page.get_by_role("link", name="Continue where I left off")).to_be_visible()
 
@@ -171,6 +171,25 @@ def test_the_phones_back_and_forward_move_between_questions(page: Page):
     assert page.url == first_url  # never left the page
     page.reload()
     expect_question(page, "pain_locations")
+    page.go_back()
+    expect_question(page, "main_complaint")
+
+
+def test_continued_later_the_phones_back_still_goes_to_the_previous_questions(page: Page, context):
+    start(page)
+    answer_through(page, SHOULDERS_AND_HIPS, until="main_complaint")
+    page.close()
+    later = context.new_page()
+    later.goto("/")
+    later.get_by_role("link", name="Continue where I left off").tap()
+    expect_question(later, "main_complaint")
+    later.go_back()
+    expect_question(later, "sex")
+    later.go_back()
+    expect_question(later, "red_flags")
+    later.go_forward()
+    expect_question(later, "sex")
+    expect(later.locator("#log .turn")).to_have_count(2)
 
 
 # --- an edit keeps the later answers ----------------------------------------------------------------------------------
