@@ -8,6 +8,15 @@ if (main) start(main);
 function start(main) {
   const $ = (sel, root = document) => root.querySelector(sel);
   const api = main.dataset.api;
+  // The page's own words in its language (chat.html's #chat-words, from the gettext catalogs); English if missing.
+  const words = {
+    change: "Change your answer:", earlier: "(your earlier answer)", all: "Choose all that apply.", done: "Done",
+    picked: "Picked: %(places)s", nothing: "Nothing picked yet.", why: "Why we ask", site: "Muscle pain check-in",
+    today: "This needs a doctor today.", question: "Question %(number)s of about %(total)s",
+    empty: "Please choose at least one answer, or “None of these”.",
+    ...JSON.parse(($("#chat-words") || { content: {} }).content.textContent || "{}"),
+  };
+  const fill = (text, values) => text.replace(/%\((\w+)\)s/g, (_, name) => values[name]);
   const mapIds = (main.dataset.map || "").split(" ");
   const order = (main.dataset.order || "").split(" ");  // the flow's questions in order: every path keeps it
   const log = $("#log");
@@ -32,7 +41,7 @@ function start(main) {
   };
   const hidden = (name, value) => el("input", { type: "hidden", name, value });
   const say = (text) => { live.textContent = ""; setTimeout(() => { live.textContent = text; }, 50); };
-  const label = (node) => node.textContent.replace(/\(your earlier answer\)|✓/g, "").replace(/\s+/g, " ").trim();
+  const label = (node) => node.textContent.replace(words.earlier, "").replace(/✓/g, "").replace(/\s+/g, " ").trim();
   const current = () => $("#answer").elements.question_id.value;
   const path = () => [...log.children].map((item) => item.dataset.q);
 
@@ -66,7 +75,7 @@ function start(main) {
   function turn(id, question, answer) {
     const form = el("form", { method: "post", action: main.dataset.rewind, className: "edit" },
       hidden("csrf_token", csrf), hidden("question_id", id),
-      el("button", { type: "submit", className: "bubble me" }, el("span", { className: "vh", textContent: "Change your answer: " }),
+      el("button", { type: "submit", className: "bubble me" }, el("span", { className: "vh", textContent: words.change + " " }),
         answer, el("span", { className: "pen", ariaHidden: "true", textContent: "✎" })));
     const item = el("li", { className: "turn enter" }, el("p", { className: "bubble bot", textContent: question }), form);
     item.dataset.q = id;
@@ -93,7 +102,7 @@ function start(main) {
     return el("div", { className: "replies" }, ...q.options.map((o) => {
       const was = picked.includes(o.value);
       return el("button", { type: "submit", name: "value", value: o.value, className: "reply" + (was ? " was" : "") },
-        o.label, was ? el("span", { className: "tag", textContent: " (your earlier answer)" }) : null);
+        o.label, was ? el("span", { className: "tag", textContent: " " + words.earlier }) : null);
     }));
   }
 
@@ -103,7 +112,7 @@ function start(main) {
       el("input", { type: "checkbox", name: "value", value: o.value, checked: picked.includes(o.value) }),
       el("span", { textContent: o.label }));
     const set = el("fieldset", { className: "chips" }, el("legend", { className: "hint" },
-      el("span", { className: "vh", textContent: q.text + " " }), "Choose all that apply."));
+      el("span", { className: "vh", textContent: q.text + " " }), words.all));
     let group = set, name = "";
     for (const o of q.options) {
       if (o.value === "none") continue;
@@ -115,7 +124,7 @@ function start(main) {
     }
     const none = q.options.find((o) => o.value === "none");
     set.append(el("div", { className: "dock" }, none ? Object.assign(chip(none), { className: "chip none" }) : null,
-      el("button", { type: "submit", className: "btn primary done", textContent: "Done" })));
+      el("button", { type: "submit", className: "btn primary done", textContent: words.done })));
     return set;
   }
 
@@ -132,7 +141,7 @@ function start(main) {
     const on = [...map.querySelectorAll("[name=toggle][aria-pressed=true]")];
     const box = $(".map-values", map);
     box.replaceChildren(...on.map((b) => hidden("value", b.value)));
-    $(".picked", map).textContent = on.length ? "Picked: " + on.map(label).join(", ") : "Nothing picked yet.";
+    $(".picked", map).textContent = on.length ? fill(words.picked, { places: on.map(label).join(", ") }) : words.nothing;
   }
 
   // A doctor is needed today: said in full on the question after the answer that showed it, shorter after that.
@@ -162,10 +171,10 @@ function start(main) {
     form.dataset.type = type;
     if (type === "choice") form.append(choiceReplies(q, picked));
     else if (type === "map") form.append(bodyMap(picked), el("div", { className: "dock" },
-      el("button", { type: "submit", className: "btn primary done", textContent: "Done" })));
+      el("button", { type: "submit", className: "btn primary done", textContent: words.done })));
     else form.append(chips(q, picked));
     const heading = el("h1", { className: "bubble bot q", id: "q-text", tabIndex: -1, textContent: q.text });
-    const help = q.help ? el("details", { className: "why" }, el("summary", { textContent: "Why we ask" }),
+    const help = q.help ? el("details", { className: "why" }, el("summary", { textContent: words.why }),
       el("p", { textContent: q.help })) : null;
     const news = !urgentSeen;
     const panel = urgent(conversation.urgent_advice);
@@ -173,9 +182,10 @@ function start(main) {
     ask.classList.remove("enter");
     void ask.offsetWidth;
     ask.classList.add("enter");
-    document.title = q.text + " – Muscle pain check-in";
+    document.title = q.text + " – " + words.site;
     place(heading, panel && news ? panel : null);
-    say(`${panel && news ? `This needs a doctor today. ${conversation.urgent_advice.text} ` : ""}Question ${number} of about ${total}: ${q.text}`);
+    const where = fill(words.question, { number, total });
+    say(`${panel && news ? `${words.today} ${conversation.urgent_advice.text} ` : ""}${where}: ${q.text}`);
   }
 
   // Keep the answers in thumb reach: the whole question at the bottom of the screen when it fits, else its top
@@ -273,7 +283,7 @@ function start(main) {
       answer = answerOf(form, submitter);
       if (!answer) return;
       if (Array.isArray(answer.value) && !answer.value.length) {
-        alertText("Please choose at least one answer, or “None of these”.");
+        alertText(words.empty);
         return;
       }
       route = "/answers";

@@ -10,6 +10,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from babel.lists import format_list
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
@@ -29,28 +31,29 @@ BODY_MAP_QUESTIONS = frozenset({"pain_locations"})
 
 # Body map regions: (answer value, view, row in the 10-row figure grid, short visible label).
 BODY_MAP = (
-    ("jaw", "front", 1, "Jaw"), ("neck", "front", 2, "Neck"), ("shoulders", "front", 3, "Shoulders"),
-    ("chest_wall", "front", 4, "Chest"), ("upper_arms", "front", 5, "Upper arms"),
-    ("hands_wrists", "front", 6, "Hands"), ("hips", "front", 7, "Hips"), ("thighs", "front", 8, "Thighs"),
-    ("feet_ankles", "front", 10, "Feet"),
-    ("upper_back", "back", 4, "Upper back"), ("lower_back", "back", 6, "Lower back"), ("calves", "back", 9, "Calves"),
+    ("jaw", "front", 1, _l("Jaw")), ("neck", "front", 2, _l("Neck")), ("shoulders", "front", 3, _l("Shoulders")),
+    ("chest_wall", "front", 4, _l("Chest")), ("upper_arms", "front", 5, _l("Upper arms")),
+    ("hands_wrists", "front", 6, _l("Hands")), ("hips", "front", 7, _l("Hips")), ("thighs", "front", 8, _l("Thighs")),
+    ("feet_ankles", "front", 10, _l("Feet")),
+    ("upper_back", "back", 4, _l("Upper back")), ("lower_back", "back", 6, _l("Lower back")),
+    ("calves", "back", 9, _l("Calves")),
 )
 
 # Messages shown after a redirect: the query string carries only a key, never text.
 NOTICES = {
-    "empty": "Please choose at least one answer, or “None of these”.",
-    "none_mixed": "“None of these” can’t be combined with other answers. We kept your other choices — "
-                  "tap Done again, or untick them.",
-    "invalid": "That answer didn’t fit this question, so nothing changed. Please choose again.",
-    "moved": "That question had already been answered, so here is where you are now. Nothing was lost.",
-    "expired": "This page was open for a long time, so for your safety please try that again. "
-               "Your earlier answers are safe.",
-    "cleared": "We took away {answers}, so it is not chosen now. Please choose again.",
+    "empty": _l("Please choose at least one answer, or “None of these”."),
+    "none_mixed": _l("“None of these” can’t be combined with other answers. We kept your other choices — "
+                     "tap Done again, or untick them."),
+    "invalid": _l("That answer didn’t fit this question, so nothing changed. Please choose again."),
+    "moved": _l("That question had already been answered, so here is where you are now. Nothing was lost."),
+    "expired": _l("This page was open for a long time, so for your safety please try that again. "
+                  "Your earlier answers are safe."),
+    "cleared": _l("We took away %(answers)s, so it is not chosen now. Please choose again."),
 }
 LANDING_NOTICES = {
-    "deleted": "Your answers were deleted from this service.",
-    "gone": "We couldn’t find your earlier answers — they may have been deleted (we keep them for a limited time). "
-            "You can start again.",
+    "deleted": _l("Your answers were deleted from this service."),
+    "gone": _l("We couldn’t find your earlier answers — they may have been deleted (we keep them for a limited "
+               "time). You can start again."),
 }
 
 
@@ -164,7 +167,7 @@ def grouped(options: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def body_map(question: dict[str, Any], picked: list[str]) -> dict[str, Any]:
     labels = {o["value"]: o["label"] for o in question["options"]}
-    regions = [{"value": v, "view": view, "row": row, "short": short, "label": labels[v], "pressed": v in picked}
+    regions = [{"value": v, "view": view, "row": row, "short": str(short), "label": labels[v], "pressed": v in picked}
                for v, view, row, short in BODY_MAP if v in labels]
     mapped = {r["value"] for r in regions}
     extra = [{"value": v, "label": labels[v], "pressed": v in picked} for v in labels if v not in mapped]
@@ -187,6 +190,14 @@ def region() -> str:
     return regions.region_of(request.accept_languages)
 
 
+def same_day_action() -> dict[str, str]:
+    """The first thing to do when a doctor is needed today (the region's), in the page's language."""
+    action = regions.same_day_action(region())
+    languages = current_app.extensions["engines"].languages
+    label = languages.phrase(flow_id(), i18n.page_language())(action["label"]) if languages else action["label"]
+    return {**action, "label": label}
+
+
 def emergency_number() -> str:
     """The number for the big call button, from the browser's language region; 112 works on most mobiles."""
     return regions.emergency_number(region())
@@ -199,7 +210,9 @@ def render_chat(conversation: dict[str, Any], picked: list[str] | None = None, n
     if picked is None:
         picked, cleared = suggested_values(conversation)
         if cleared and not said:
-            said = NOTICES["cleared"].format(answers=" and ".join(f"“{label}”" for label in cleared))
+            quoted = [_("“%(label)s”", label=label) for label in cleared]
+            said = _("We took away %(answers)s, so it is not chosen now. Please choose again.",
+                     answers=format_list(quoted, locale=get_locale()))
     chosen = picked_values(question, picked)
     is_map = question["id"] in BODY_MAP_QUESTIONS
     progress = conversation["progress"]
@@ -213,7 +226,7 @@ def render_chat(conversation: dict[str, Any], picked: list[str] | None = None, n
         order=[q.id for q in engine_of(conversation).flow.questions],
         blank_map=None if is_map else blank_map(conversation),
         urgent=conversation.get("urgent_advice"), urgent_new=urgent_new, number=emergency_number(),
-        today=regions.same_day_action(region()))
+        today=same_day_action())
 
 
 def progress_of(progress: dict[str, int]) -> dict[str, int]:
@@ -377,18 +390,18 @@ def result():
     shown = outcome.get("shown_by_default") or len(outcome["conditions"])
     return render_template("result.html", conversation=conversation, result=outcome, turns=history(conversation),
                            shown=outcome["conditions"][:shown], more=outcome["conditions"][shown:],
-                           number=emergency_number(), today=regions.same_day_action(region()))
+                           number=emergency_number(), today=same_day_action())
 
 
 @bp.errorhandler(CSRFError)
 def csrf_failed(_err: CSRFError):
     """A form without a valid token (an old tab, or a page from elsewhere): nothing changes, say so kindly."""
-    return render_template("error.html", status=400, title="Please try that again", message=NOTICES["expired"],
+    return render_template("error.html", status=400, title=_("Please try that again"), message=NOTICES["expired"],
                            back=url_for("chat.conversation") if request.cookies.get(COOKIE) else None), 400
 
 
 @bp.errorhandler(ApiError)
 def service_error(err: ApiError):
     """Anything the service refuses on a page: a friendly page, never a 500; earlier answers are untouched."""
-    return render_template("error.html", status=err.status, title="Something needs your attention",
+    return render_template("error.html", status=err.status, title=_("Something needs your attention"),
                            message=err.message, back=url_for("chat.conversation")), err.status
