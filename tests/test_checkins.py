@@ -42,6 +42,7 @@ def test_a_check_in_runs_through_the_daily_flow_and_is_listed_with_its_scores(cl
     checkin = CheckIn(client, intake.id)
     assert checkin.conversation["flow"] == {"id": "daily-check", "version": 1}
     assert checkin.conversation["question"]["id"] == "red_flags"
+    assert checkin.conversation["progress"] == {"answered": 0, "estimated_total": 6}  # intake answers do not count
     assert checkin.id != intake.id
     checkin.through(CALM_DAY)
     assert checkin.conversation["status"] == "finished"

@@ -92,7 +92,7 @@ def test_no_entries_say_so_and_draw_nothing(plain_app):
 def test_one_entry_is_a_point_on_each_line_and_one_row(plain_app):
     built = trend.build([entry(0, pain=6)], NAMES.get, TODAY)
     assert [len(line.points) for line in built.lines] == [1, 1, 1]
-    assert built.summary == "Pain 6 on 1 day; Pacing your energy (instead of pushing through) tried on 1 of them"
+    assert built.summary == "Pain 6 on 1 day; Pacing your energy (instead of pushing through) tried"
     page = render(plain_app, built)
     assert page.count("svg") == 1 and page.count("circle") == 3 and page.count("polyline") == 0
     assert page.count("rect") == 1  # the one day pacing was tried

@@ -244,12 +244,17 @@ class Service:
         """Answers on the path, counting those an edit keeps further on, and the questions likely still to come.
 
         While an earlier answer is being changed, the answers after it still count: progress does not jump back.
+        Context answers (a check-in's, from its intake) were never asked here: they do not count.
         """
+        own = engine.flow.has_question
+        answers = {q: v for q, v in answers.items() if own(q)}
+        latest = {q: v for q, v in latest.items() if own(q)}
         if state in ENDS or state not in latest:
             return {"answered": len(answers), "estimated_total": len(answers) + engine.remaining(state, answers)}
         resumed, kept = engine.resume(latest)
         if resumed in STOPS:  # the answer being changed is the one that stopped the check: count from here
             return {"answered": len(answers), "estimated_total": len(answers) + engine.remaining(state, answers)}
+        kept = {q: v for q, v in kept.items() if own(q)}
         return {"answered": len(kept), "estimated_total": len(kept) + engine.remaining(resumed, kept)}
 
     def _urgent_advice(self, flow, answers: Answers, urgency: str) -> dict[str, Any] | None:

@@ -54,8 +54,13 @@ def diary_trend(intake_id: str, clinical: bool = False) -> trend.Trend | None:
     if clinical:  # the handout: the clinician's words, a compact chart
         label = name = lambda area: flow.clinical.term(tried, area)
     else:
-        label, name = tried.label, lambda area: tried.label(area).split(" (")[0]
+        label = tried.label
+        name = lambda area: lowercase_first(tried.label(area).split(" (")[0])  # noqa: E731 (short names mid-sentence)
     return trend.build(entries, label, today(), summary_name=name, compact=clinical)
+
+
+def lowercase_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
 # --- the check-in this device holds ---------------------------------------------------------------------------------
@@ -176,4 +181,5 @@ def done():
     if checkin["status"] != "finished":
         return go("checkin.page")
     return render_template("checkin_done.html", intake=intake, checkin=checkin, turns=chat.history(checkin),
-                           number=chat.emergency_number(), today=regions.same_day_action(chat.region()))
+                           number=chat.emergency_number(), today=regions.same_day_action(chat.region()),
+                           result_url=url_for("chat.result"))

@@ -123,6 +123,8 @@ def summary_line(entries: Sequence[Entry], name: Callable[[str], str], areas: in
     top = sorted(tried.items(), key=lambda item: -item[1])[:areas]
     if not top:
         return pain
+    if days == 1:
+        return f"{pain}; {' and '.join(name(area) for area, _ in top)} tried"
     parts = [f"{name(area)} tried on {count} of them" if i == 0 else f"{name(area)} on {count}"
              for i, (area, count) in enumerate(top)]
     return f"{pain}; {', '.join(parts)}"
