@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import format_date, get_locale, gettext
 from werkzeug.wrappers import Response
 
 from assistant.content import regions
@@ -37,7 +38,13 @@ def checkin_links() -> dict[str, Any]:
 
 @bp.app_template_global()
 def long_day(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
+    """4 March 2026 in English (as the NHS writes dates), Babel's long date in other languages."""
+    return format_date(day, "d MMMM y" if get_locale().language == "en" else "long")
+
+
+@bp.app_template_global()
+def short_day(day: date) -> str:
+    return format_date(day, "d MMM")
 
 
 @bp.app_template_global()
@@ -56,7 +63,7 @@ def diary_trend(intake_id: str, clinical: bool = False) -> trend.Trend | None:
     else:
         label = tried.label
         name = lambda area: lowercase_first(tried.label(area).split(" (")[0])  # noqa: E731 (short names mid-sentence)
-    return trend.build(entries, label, today(), summary_name=name, compact=clinical)
+    return trend.build(entries, label, today(), summary_name=name, compact=clinical, say=gettext)
 
 
 def lowercase_first(text: str) -> str:

@@ -12,9 +12,23 @@ from typing import Callable, Sequence
 
 from assistant.engine.checkins import Entry
 
+
+def N_(text: str) -> str:
+    """Marks a word for the gettext catalogs; the template says it in the page's language."""
+    return text
+
+
+Say = Callable[..., str]  # gettext: a sentence template and its values, in the page's language
+
+
+def english(template: str, **values: object) -> str:
+    return template % values if values else template
+
+
 SHORT, LONG = 14, 30  # days shown: two weeks while the diary is young, then a month
 # (score id, label, stroke, dash pattern): told apart by line style as well as colour, so print and every eye work
-SERIES = (("pain", "Pain", "#b3261e", ""), ("sleep", "Sleep", "#1d4ed8", "6 3"), ("energy", "Energy", "#15803d", "2 3"))
+SERIES = (("pain", N_("Pain"), "#b3261e", ""), ("sleep", N_("Sleep"), "#1d4ed8", "6 3"),
+          ("energy", N_("Energy"), "#15803d", "2 3"))
 WIDTH, LEFT, RIGHT, TOP, PLOT = 320, 24, 6, 8, 96  # the SVG's user units (it scales to the page)
 FLAT = 20  # a compact chart (the handout's, beside the notes): a flat plot, no dates under it, no areas
 AREA_ROW, AREA_GAP = 22, 30  # each lifestyle area: its name, then a mark on each day it was tried
@@ -61,7 +75,7 @@ class Trend:
     entries: tuple[Entry, ...]
     lines: tuple[Line, ...] = ()
     areas: tuple[Area, ...] = ()
-    ticks: tuple[tuple[float, str], ...] = ()
+    ticks: tuple[tuple[float, date], ...] = ()
     summary: str = ""
     labels: dict[str, str] = field(default_factory=dict)  # lifestyle area id -> its name
     plot: int = PLOT
@@ -103,19 +117,22 @@ def _y(value: int, plot: int = PLOT) -> float:
     return TOP + plot * (10 - value) / 10
 
 
-def short_date(day: date) -> str:
-    return f"{day.day} {day:%b}"
+# The summary line's sentences (said through gettext in the page's language)
+ONE_DAY = N_("Pain %(first)s on 1 day")
+OVER_DAYS = N_("Pain %(first)s → %(last)s over %(days)s days")
+TRIED_THAT_DAY = N_("%(pain)s; %(areas)s tried")
+TRIED_ON = N_("%(area)s tried on %(count)s of them")
+ALSO_ON = N_("%(area)s on %(count)s")
 
 
-def summary_line(entries: Sequence[Entry], name: Callable[[str], str], areas: int = 2) -> str:
+def summary_line(entries: Sequence[Entry], name: Callable[[str], str], areas: int = 2, say: Say = english) -> str:
     """One line a clinician reads at a glance: "Pain 7 → 4 over 12 days; pacing tried on 9 of them"."""
     scored = [e for e in entries if e.scores.get("pain") is not None]
     if not scored:
         return ""
     first, last = scored[0].scores["pain"], scored[-1].scores["pain"]
     days = len(entries)
-    pain = f"Pain {first} on 1 day" if len(scored) == 1 and days == 1 else \
-        f"Pain {first} → {last} over {days} day{'s' if days != 1 else ''}"
+    pain = say(ONE_DAY, first=first) if days == 1 else say(OVER_DAYS, first=first, last=last, days=days)
     tried: dict[str, int] = {}
     for entry in entries:
         for area in entry.tried:
@@ -124,14 +141,14 @@ def summary_line(entries: Sequence[Entry], name: Callable[[str], str], areas: in
     if not top:
         return pain
     if days == 1:
-        return f"{pain}; {' and '.join(name(area) for area, _ in top)} tried"
-    parts = [f"{name(area)} tried on {count} of them" if i == 0 else f"{name(area)} on {count}"
+        return say(TRIED_THAT_DAY, pain=pain, areas=", ".join(name(area) for area, _ in top))
+    parts = [say(TRIED_ON, area=name(area), count=count) if i == 0 else say(ALSO_ON, area=name(area), count=count)
              for i, (area, count) in enumerate(top)]
     return f"{pain}; {', '.join(parts)}"
 
 
 def build(entries: Sequence[Entry], area_label: Callable[[str], str], today: date,
-          summary_name: Callable[[str], str] | None = None, compact: bool = False) -> Trend:
+          summary_name: Callable[[str], str] | None = None, compact: bool = False, say: Say = english) -> Trend:
     """The trend of the check-ins up to `today`: 14 days while they all fit in two weeks, else 30. `area_label`
     names the lifestyle areas in the table, `summary_name` in the summary line and on the chart (short names).
     `compact`: a flat chart without dates or areas, and one area in the line (the handout)."""
@@ -154,7 +171,7 @@ def build(entries: Sequence[Entry], area_label: Callable[[str], str], today: dat
     areas = tuple(Area(area, name(area), TOP + plot + AREA_GAP + AREA_ROW * i,
                        tuple(_x(e.day, start, days) for e in shown if area in e.tried))
                   for i, area in enumerate(tried))
-    ticks = tuple((_x(day, start, days), short_date(day)) for day in (start, start + timedelta(days=days // 2), today))
+    ticks = tuple((_x(day, start, days), day) for day in (start, start + timedelta(days=days // 2), today))
     return Trend(start=start, end=today, days=days, entries=shown, lines=lines, areas=areas, ticks=ticks,
-                 summary=summary_line(shown, name, areas=1 if compact else 2),
+                 summary=summary_line(shown, name, areas=1 if compact else 2, say=say),
                  labels={area: area_label(area) for area in counts}, plot=plot, compact=compact)
