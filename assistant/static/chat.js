@@ -259,6 +259,9 @@ function start(main) {
   }
 
   // --- events -----------------------------------------------------------------------------------------------------
+  // a page brought back from the browser's cache may show a question that was answered since: ask the server
+  addEventListener("pageshow", (event) => { if (event.persisted) location.reload(); });
+
   addEventListener("popstate", (event) => {
     if (event.state && event.state.chat) queue = queue.then(() => go(event.state.q));
   });
