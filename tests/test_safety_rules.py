@@ -265,6 +265,26 @@ def test_a_change_in_eyesight_at_50_plus_is_an_emergency(assess):
     assert result["urgency"] == "emergency" and result["status"] == "stopped_emergency"
 
 
+@pytest.mark.parametrize("age", ["18_39", "65_plus"])
+def test_a_sudden_change_in_eyesight_is_an_emergency_at_any_age(assess, age):
+    result = assess({"age_band": age, "red_flags": ["sudden_vision_change"]})
+    assert result["urgency"] == "emergency" and result["status"] == "stopped_emergency"
+    assert "sudden_vision_change" in flag_ids(result)
+
+
+def test_under_50_a_new_headache_alone_stays_same_day(assess):
+    result = assess({"age_band": "18_39", "red_flags": ["new_headache_jaw_vision"]})
+    assert result["urgency"] == "same_day"
+
+
+def test_the_eyesight_option_is_version_2_only_and_its_own_item(client):
+    question = {option.value: option.label for option in V2.question("red_flags").options}
+    assert "eyesight" in question["sudden_vision_change"] and "eyesight" not in question["new_headache_jaw_vision"]
+    response = client.post("/api/v1/assess", json={"flow": "muscle-pain", "version": 1,
+                                                   "answers": {**CALM, "red_flags": ["sudden_vision_change"]}})
+    assert response.status_code == 422, response.get_json()
+
+
 def test_the_reviewers_guide_lists_every_flag():
     guide = (PROJECT_ROOT / "docs" / "clinical-content.md").read_text()
     flows = load_flows(PROJECT_ROOT / "flows")
