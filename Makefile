@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 FLASK := ASSISTANT_DEV=1 $(VENV)/bin/flask --app assistant
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install test-deps bench soak check clean messages translations
+.PHONY: run test install test-deps bench phone soak check clean messages translations
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -70,6 +70,11 @@ test: test-deps translations
 bench: $(VENV)/.bench-installed chromium
 	$(PY) bench/run.py
 	$(PY) bench/soak.py
+
+# The slow phone alone (~3 min): Debian's chromium throttled (150 ms, 1.6 Mbit/s, CPU 4x), JavaScript on and off,
+# against the Procfile's own command; prints the turns (bench/out/phone.json). `bench` runs it too.
+phone: $(VENV)/.bench-installed chromium
+	$(PY) bench/phone.py
 
 # The soak alone (~12 min): 200 phones on PostgreSQL, a worker killed, the database frozen 20 s; its own section of
 # docs/performance.md. Needs PostgreSQL on 127.0.0.1:5432 (database soak, created when missing).

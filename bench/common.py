@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -122,6 +123,33 @@ class Server:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=5)
         self.process = None
+
+
+class ProcfileServer(Server):
+    """The app started exactly as the Procfile's `web:` line starts it (gunicorn alone, gunicorn.conf.py, 2 workers),
+    on 127.0.0.1 through $PORT, with production settings: nothing in front of it compresses or caches."""
+
+    def __init__(self, name: str, database_url: str) -> None:
+        super().__init__(name, "", {"DATABASE_URL": database_url, "PUBLIC_URL": "https://bench.invalid",
+                                    "WEB_CONCURRENCY": "2"})
+        self.env.pop("ASSISTANT_DEV", None)
+        self.env["PORT"] = str(self.port)
+
+    def command(self) -> list[str]:
+        line = next(l for l in (ROOT / "Procfile").read_text().splitlines() if l.startswith("web:"))
+        words = shlex.split(line.removeprefix("web:"))
+        return [str(VENV_BIN / words[0]), *words[1:], "--log-level", "warning"]
+
+    def start(self) -> "Server":
+        OUT.mkdir(exist_ok=True)
+        self.process = subprocess.Popen(self.command(), cwd=ROOT, env=self.env, stdout=self.log.open("w"),
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            wait_for_port(self.port)
+        except RuntimeError:
+            self.stop()
+            raise RuntimeError(f"{self.name} did not start; see {self.log}") from None
+        return self
 
 
 @contextmanager

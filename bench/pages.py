@@ -2,7 +2,9 @@
 
 Page weight: the first load of each page as a browser makes it with an empty cache: the HTML, then every
 stylesheet, script (and the modules it imports), icon and image it references (and url()s inside the CSS).
-For each: raw bytes and gzip -9 bytes; the page's total and its number of requests. The chat page is a
+For each: raw bytes, gzip -9 bytes, and the bytes on the wire as the Procfile's command serves them to a browser
+that accepts Brotli and gzip (gunicorn alone: nothing in front of it compresses); the page's total and its number
+of requests. The chat page is a
 conversation in progress (a few questions answered, the body-map question showing), the result page a finished one;
 both are reached as the person would, through the `conversation` cookie the chat sets.
 
@@ -24,7 +26,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from common import BENCH, OUT, PROFILES, SQLITE_URL, Server, reset_database, servers
+import brotli
+
+from common import BENCH, OUT, PROFILES, ProcfileServer, reset_database, servers
 
 CHROME = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
 CHROME_FLAGS = ("--headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update "
@@ -84,10 +88,16 @@ CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)")
 JS_IMPORT = re.compile(r"""(?:^|[;\s])import\s*(?:[\w*{}\s,]+from\s*)?["']([^"']+)["']""", re.M)
 
 
-def fetch(url: str, cookie: str | None) -> tuple[bytes, str]:
-    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+def fetch(url: str, cookie: str | None) -> tuple[bytes, int, str]:
+    """The body (decoded), the bytes of it that went over the wire as a browser asks (Brotli or gzip accepted), and
+    its type."""
+    headers = {"Accept-Encoding": "br, gzip", **({"Cookie": cookie} if cookie else {})}
+    request = urllib.request.Request(url, headers=headers)
     with urllib.request.urlopen(request, timeout=10) as response:
-        return response.read(), response.headers.get("Content-Type", "")
+        sent = response.read()
+        encoding = response.headers.get("Content-Encoding")
+        body = {"br": brotli.decompress, "gzip": gzip.decompress}.get(encoding, lambda b: b)(sent)
+        return body, len(sent), response.headers.get("Content-Type", "")
 
 
 def weigh(url: str, cookie: str | None = None) -> dict[str, Any]:
@@ -99,9 +109,9 @@ def weigh(url: str, cookie: str | None = None) -> dict[str, Any]:
         if current in seen or not current.startswith(origin):
             continue
         seen.add(current)
-        body, kind = fetch(current, cookie)
+        body, wire, kind = fetch(current, cookie)
         items.append({"url": current[len(origin):], "type": kind.split(";")[0], "raw": len(body),
-                      "gzip": len(gzip.compress(body, compresslevel=9))})
+                      "gzip": len(gzip.compress(body, compresslevel=9)), "wire": wire})
         text = body.decode("utf-8", "replace")
         if "html" in kind:
             parser = References()
@@ -117,7 +127,7 @@ def weigh(url: str, cookie: str | None = None) -> dict[str, Any]:
             found = []
         queue.extend(urljoin(current, ref.split("#")[0]) for ref in found)
     return {"requests": len(items), "raw": sum(i["raw"] for i in items), "gzip": sum(i["gzip"] for i in items),
-            "items": items}
+            "wire": sum(i["wire"] for i in items), "items": items}
 
 
 # --- Lighthouse ---------------------------------------------------------------------------------------------------
@@ -176,7 +186,7 @@ def run(with_lighthouse: bool = True) -> dict[str, Any]:
     OUT.mkdir(exist_ok=True)
     url = f"sqlite:///{OUT / 'pages.sqlite3'}"
     reset_database(url)
-    server = Server("pages", "wsgi:app", {"BENCH_DATABASE_URL": url})
+    server = ProcfileServer("pages", url)
     result: dict[str, Any] = {"weight": {}, "lighthouse": {}, "lighthouse_skipped": None}
     with servers(server):
         active, finished = conversations(server.url)

@@ -138,6 +138,14 @@ def test_scripts_load_from_the_head_while_the_page_parses(client):
     assert all('type="module"' in tag or " defer" in tag for tag in scripts), "a script that blocks parsing"
 
 
+def test_the_landing_page_prefetches_the_chat_script_the_chat_page_runs(client):
+    landing = text_of(client.get("/"))
+    chat = visit_chat(client)
+    prefetched = re.search(r'<link rel="prefetch" href="(/static/chat\.[0-9a-f]{12}\.js)">', landing).group(1)
+    assert f'src="{prefetched}"' in chat, "the chat page runs the very file the landing page put in the cache"
+    assert 'rel="prefetch"' not in chat  # it is there already
+
+
 # --- pages and JSON -----------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("accept, expected", [("gzip, deflate, br", "br"), ("gzip", "gzip"), ("", None)])

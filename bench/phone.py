@@ -1,0 +1,247 @@
+"""A slow phone, as a person would feel it: Debian's chromium (390x844) through Playwright, throttled over the DevTools
+protocol (150 ms round trip, 1.6 Mbit/s down, 750 kbit/s up, CPU 4x slower), against the app served by the
+Procfile's own command (gunicorn alone, production settings, SQLite).
+
+For JavaScript on and off, in a fresh browser profile each:
+  first visit    the landing page with an empty cache, then Start: what the chat page fetches
+  turns          one answer after another (1.5 s to read each question), from the tap to the next question on
+                 screen: with JavaScript, the frame in which the new question is in the page; without, the first
+                 contentful paint of the page the form's POST -> 303 -> GET ends on
+  repeat visit   the chat page opened again later with a warm cache: what goes over the network besides the page
+  floor          one round trip as the page sees it: fetch() of a 300-byte file, never from the cache
+And a fast tapper: with JavaScript on and an empty cache, the first answer tapped the moment its button shows, and
+how long after the chat page first shows its script has run (module scripts run before DOMContentLoaded).
+"""
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from typing import Any
+
+from common import OUT, PROFILES, ProcfileServer, reset_database, servers
+
+LATENCY_MS = 150
+DOWN_BYTES_S = 1.6e6 / 8
+UP_BYTES_S = 750e3 / 8
+CPU_SLOWDOWN = 4
+READING_S = 1.5
+CHROME_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+               "--disable-sync", "--no-first-run"]
+QUESTION = "#answer input[name=question_id]"
+SHOWN = """q => { const i = document.querySelector('#answer input[name=question_id]');
+  if (i && i.value === q) { window.__shown = performance.timeOrigin + performance.now(); return true; } return false; }"""
+FCP = """() => { const p = performance.getEntriesByName('first-contentful-paint')[0];
+  return p ? performance.timeOrigin + p.startTime : null; }"""
+PAINTED = """q => { const i = document.querySelector('#answer input[name=question_id]');
+  const p = performance.getEntriesByName('first-contentful-paint')[0];
+  if (!(i && i.value === q && p)) return null;
+  const n = performance.getEntriesByType('navigation')[0], o = performance.timeOrigin;
+  return {post_sent: o + n.startTime, redirect_back: o + n.redirectEnd, page_received: o + n.responseEnd,
+          parsed: o + n.domInteractive, painted: o + p.startTime}; }"""
+READY = """() => { const p = performance.getEntriesByName('first-contentful-paint')[0];
+  const n = performance.getEntriesByType('navigation')[0];
+  return [p ? p.startTime : null, n.domContentLoadedEventStart || null]; }"""
+FLOOR = """async url => { const times = [];
+  for (let i = 0; i < 12; i++) { const t = performance.now(); await (await fetch(url, {cache: 'no-store'})).text();
+    times.push(performance.now() - t); } return times; }"""
+
+
+def story() -> tuple[dict[str, Any], list[str]]:
+    """The bench person without a body map on their path (a map answer is many taps), and the questions asked."""
+    from load import profile_paths
+    for profile, path in zip(PROFILES, profile_paths()):
+        if "pain_locations" not in profile:
+            return profile, [q for q, _ in path]
+    raise RuntimeError("every bench person is asked the body map")
+
+
+class Phone:
+    def __init__(self, browser, base: str, javascript: bool) -> None:
+        self.base, self.javascript = base, javascript
+        self.context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=3,
+                                           is_mobile=True, has_touch=True, java_script_enabled=javascript)
+        self.page = self.context.new_page()
+        self.cdp = self.context.new_cdp_session(self.page)
+        self.cdp.send("Network.enable")
+        self.cdp.send("Network.emulateNetworkConditions", {
+            "offline": False, "latency": LATENCY_MS, "downloadThroughput": DOWN_BYTES_S,
+            "uploadThroughput": UP_BYTES_S})
+        self.cdp.send("Emulation.setCPUThrottlingRate", {"rate": CPU_SLOWDOWN})
+        self.fetched: list[dict[str, Any]] = []
+        self.parts: list[dict[str, int]] = []  # no JavaScript: the moments of each turn, ms after the tap
+        self._sizes: dict[str, int] = {}
+        self.cached: set[str] = set()
+        self.cdp.on("Network.responseReceived", self._received)
+        self.cdp.on("Network.requestServedFromCache", lambda e: self.cached.add(e["requestId"]))
+        self.cdp.on("Network.loadingFinished", lambda e: self._sizes.__setitem__(e["requestId"],
+                                                                                 int(e["encodedDataLength"])))
+
+    def _received(self, event: dict[str, Any]) -> None:
+        response = event["response"]
+        if not (response.get("fromDiskCache") or response.get("fromPrefetchCache")):
+            self.fetched.append({"id": event["requestId"], "url": response["url"].removeprefix(self.base),
+                                 "status": response["status"]})
+
+    def network(self, start: int) -> dict[str, Any]:
+        """What went over the network since fetched[start]: requests (revalidations counted) and bytes."""
+        items = [i for i in self.fetched[start:] if i["id"] not in self.cached]
+        return {"requests": len(items), "bytes": sum(self._sizes.get(i["id"], 0) for i in items),
+                "revalidated": sum(1 for i in items if i["status"] == 304), "urls": [i["url"] for i in items]}
+
+    def load(self, path: str) -> dict[str, Any]:
+        start = len(self.fetched)
+        self.page.goto(self.base + path, wait_until="load")
+        self.page.wait_for_timeout(300)  # late requests (the icon) and the paint entry
+        started = self.page.evaluate("performance.timeOrigin")
+        return {"fcp_ms": round(self.page.evaluate(FCP) - started), **self.network(start)}
+
+    def start(self) -> dict[str, Any]:
+        """Start, after reading the landing page."""
+        self.page.wait_for_timeout(READING_S * 1000)
+        start = len(self.fetched)
+        with self.page.expect_navigation(wait_until="load"):
+            self.tap(self.page.locator("form[action='/start'] button"))
+        self.page.wait_for_timeout(300)
+        started = self.page.evaluate("performance.timeOrigin")
+        return {"fcp_ms": round(self.page.evaluate(FCP) - started), **self.network(start)}
+
+    def tap(self, locator) -> float:
+        """A tap at the middle of the element; returns the moment it was sent (epoch ms)."""
+        locator.scroll_into_view_if_needed()
+        box = locator.bounding_box()
+        sent = time.time() * 1000
+        self.page.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        return sent
+
+    def answer(self, question: str, value: Any, following: str) -> float:
+        """One turn; returns ms from the tap to the next question on screen."""
+        form = self.page.locator("#answer")
+        if isinstance(value, list):
+            for v in value:
+                if not form.locator(f"input[name=value][value='{v}']").is_checked():
+                    form.locator(f"label.chip:has(> input[value='{v}'])").tap()  # not timed: waits until in reach
+            button = form.locator("button.done")
+        else:
+            button = form.locator(f"button[name=value][value='{value}']")
+        if self.javascript:
+            sent = self.tap(button)
+            self.page.wait_for_function(SHOWN, arg=following, polling="raf", timeout=30_000)
+            shown = self.page.evaluate("window.__shown")
+        else:
+            sent = self.tap(button)
+            moments = self._painted(following)
+            self.parts.append({key: round(value - sent) for key, value in moments.items()})
+            shown = moments["painted"]
+        return shown - sent
+
+    def _painted(self, following: str) -> dict[str, float]:
+        """When the page that shows `following` was asked for, came, was parsed and painted (epoch ms)."""
+        from playwright.sync_api import Error
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                found = self.page.evaluate(PAINTED, following)
+            except Error:  # the page is being replaced
+                found = None
+            if found:
+                return found
+            time.sleep(0.02)
+        raise TimeoutError(f"no page showing {following!r} painted within 30 s")
+
+    def floor(self) -> list[float]:
+        icon = self.page.locator("link[rel=icon]").get_attribute("href")
+        return self.page.evaluate(FLOOR, icon)
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def conversation(browser, base: str, javascript: bool, floor_page=None) -> dict[str, Any]:
+    profile, asked = story()
+    phone = Phone(browser, base, javascript)
+    try:
+        first = {"landing": phone.load("/"), "chat": phone.start()}
+        turns, repeat = [], None
+        for n, question in enumerate(asked[:-1]):  # the last answer leaves for the result page
+            assert phone.page.locator(QUESTION).input_value() == question
+            phone.page.wait_for_timeout(READING_S * 1000)
+            turns.append(round(phone.answer(question, profile[question], asked[n + 1])))
+            if n == 2:  # later, the same phone opens the chat again
+                repeat = phone.load("/chat")
+        parts = {key: statistics.median(p[key] for p in phone.parts) for key in phone.parts[0]} if phone.parts else None
+        return {"first_visit": first, "repeat_visit": repeat, "turns_ms": turns, "median_parts_ms": parts,
+                "median_ms": statistics.median(turns), "worst_ms": max(turns)}
+    finally:
+        phone.close()
+
+
+def fast_tap(browser, base: str) -> dict[str, Any]:
+    """Empty cache, JavaScript on: the first answer tapped as soon as it shows. Handled in place (chat.js was
+    ready), or by the plain form (a page load): either way exactly one answer must be stored."""
+    phone = Phone(browser, base, True)
+    try:
+        phone.load("/")
+        phone.start()
+        shows, ready = phone.page.evaluate(READY)
+    finally:
+        phone.close()
+    phone = Phone(browser, base, True)
+    try:
+        phone.load("/")
+        phone.page.wait_for_timeout(READING_S * 1000)
+        phone.tap(phone.page.locator("form[action='/start'] button"))
+        profile, asked = story()
+        button = phone.page.locator(f"#answer button[name=value][value='{profile[asked[0]]}']")
+        button.wait_for(state="visible")
+        phone.page.wait_for_function("() => performance.getEntriesByName('first-contentful-paint').length > 0",
+                                     polling=10)  # on screen: painted, not only in the page
+        phone.page.evaluate("window.__before_tap = true")  # gone if the answer loads a new page
+        value = button.get_attribute("value")
+        first = phone.page.locator(QUESTION).input_value()
+        phone.tap(button)
+        phone.page.wait_for_function("q => { const i = document.querySelector('#answer input[name=question_id]');"
+                                     " return i && i.value !== q; }", arg=first, timeout=30_000)
+        in_place = phone.page.evaluate("window.__before_tap === true")
+        api = phone.page.evaluate("document.querySelector('main').dataset.api")
+        stored = phone.page.evaluate("async u => (await (await fetch(u)).json())", api) if api else {}
+        return {"handled": "in place by chat.js" if in_place else "by the plain form (page load)",
+                "script_ready_after_first_paint_ms": round(ready - shows) if shows and ready else None,
+                "value": value, "step_after": stored.get("step"), "answers_stored": len(stored.get("answers", {}))}
+    finally:
+        phone.close()
+
+
+def run() -> dict[str, Any]:
+    from playwright.sync_api import sync_playwright
+    OUT.mkdir(exist_ok=True)
+    url = f"sqlite:///{OUT / 'phone.sqlite3'}"
+    reset_database(url)
+    server = ProcfileServer("phone", url)
+    result: dict[str, Any] = {"emulation": {"latency_ms": LATENCY_MS, "down_mbit_s": DOWN_BYTES_S * 8 / 1e6,
+                                            "up_kbit_s": UP_BYTES_S * 8 / 1e3, "cpu_slowdown": CPU_SLOWDOWN,
+                                            "reading_s": READING_S}}
+    with servers(server), sync_playwright() as playwright:
+        base = f"http://localhost:{server.port}"  # localhost: a secure context, so the Secure cookies are kept
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROME_ARGS)
+        try:
+            probe = Phone(browser, base, True)
+            probe.load("/")
+            floor = probe.floor()[2:]  # the first two open the connection
+            probe.close()
+            result["floor_ms"] = round(statistics.median(floor), 1)
+            for javascript in (True, False):
+                name = "javascript" if javascript else "no_javascript"
+                result[name] = conversation(browser, base, javascript)
+                result[name]["floor_ratio"] = round(result[name]["median_ms"] / result["floor_ms"], 2)
+                print(f"  {name}: median {result[name]['median_ms']} ms, worst {result[name]['worst_ms']} ms "
+                      f"({result[name]['floor_ratio']}x the floor of {result['floor_ms']} ms)", flush=True)
+            result["fast_tap"] = fast_tap(browser, base)
+        finally:
+            browser.close()
+    (OUT / "phone.json").write_text(json.dumps(result, indent=2))
+    return result
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2))
