@@ -1,6 +1,6 @@
 """A conversation goes out as the service builds it (api.conversation_out), without a marshmallow dump on every turn:
 that is only right while the dump would change nothing. Checked on random walks through every served flow version,
-with rewinds, retries and every end a walk can reach."""
+with rewinds, retries and whatever end a walk reaches, and on a whole conversation to its result."""
 from __future__ import annotations
 
 import random
@@ -8,6 +8,8 @@ import random
 import pytest
 
 from assistant.web.schemas import ConversationOut
+
+from .conftest import WIDESPREAD_PAIN
 
 DUMP = ConversationOut()
 
@@ -35,7 +37,6 @@ def served_versions(client) -> list[tuple[str, int]]:
 @pytest.mark.parametrize("seed", range(3))
 def test_what_the_api_sends_is_what_the_schema_would_dump(client, seed):
     rng = random.Random(seed)
-    ends = set()
     for flow_id, version in served_versions(client):
         for _ in range(12):
             created = client.post("/api/v1/conversations", json={"flow": flow_id, "version": version})
@@ -60,6 +61,14 @@ def test_what_the_api_sends_is_what_the_schema_would_dump(client, seed):
                 if conversation["answers"] and rng.random() < 0.1:
                     back = rng.choice(sorted(conversation["answers"]))
                     conversation = sent(client.post(path + "/rewind", json={"question_id": back}))
-            ends.add(conversation["status"])
             assert sent(client.get(f"/api/v1/conversations/{conversation['id']}")) == conversation
-    assert "finished" in ends
+
+
+def test_a_whole_conversation_to_its_result_goes_out_as_the_schema_would_dump_it(client):
+    created = client.post("/api/v1/conversations", json={"flow": "muscle-pain"})
+    conversation = sent(created)
+    while conversation["status"] == "active":
+        question = conversation["question"]["id"]
+        conversation = sent(client.post(f"/api/v1/conversations/{conversation['id']}/answers", json={
+            "question_id": question, "value": WIDESPREAD_PAIN[question], "step": conversation["step"]}))
+    assert conversation["status"] == "finished"
