@@ -93,3 +93,12 @@ def test_two_starts_at_once_make_one_check_in(postgres_url):
 def finished_intake(client) -> str:
     from .conftest import Talk
     return Talk(client).through(WIDESPREAD_PAIN).id
+
+
+def test_on_return_the_landing_page_offers_the_check_in(client):
+    person = finished_chat(client)
+    landing = client.get("/").text
+    assert "See my result" in landing and "Check in today" in landing
+    person.page = client.get("/")
+    answer_check_in(person, CALM_DAY)
+    assert person.page.request.path == "/checkin/done"

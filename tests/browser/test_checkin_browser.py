@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .conftest import SHOULDERS_AND_HIPS, answer_through, start
+from .test_quality import axe_violations
 
 DAY = {"red_flags": ["none"], "pain": "6", "sleep": "4", "energy": "3", "interference": "5"}
 
@@ -56,6 +57,13 @@ def test_a_check_in_from_the_result_page_adds_a_day_to_the_chart(browser, browse
         expect(page.locator("#diary table tbody tr")).to_have_count(1)
         expect(page.locator("#diary table tbody tr td").last).to_have_text("none")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+        if javascript:  # axe runs as a script
+            for scheme in ("light", "dark"):
+                page.emulate_media(color_scheme=scheme)
+                assert axe_violations(page, f"result-with-diary-{scheme}") == []
+                page.goto("/checkin/done")
+                assert axe_violations(page, f"checkin-done-{scheme}") == []
+                page.goto("/chat/result")
         assert not problems, problems
     finally:
         context.close()
