@@ -56,13 +56,26 @@ function start(main) {
   }
 
   // --- history: one entry per question ------------------------------------------------------------------------------
-  const entry = (prev, q = current()) => ({ chat: 1, q, prev });
+  // n: how many question entries come before this one
+  const entry = (prev, q = current(), n = ((history.state && history.state.n) || 0) + 1) => ({ chat: 1, q, prev, n });
   const push = (prev) => { if (prev !== current()) history.pushState(entry(prev), ""); };
+  let leaving = false;
   if (history.state && history.state.chat) history.replaceState({ ...history.state, q: current() }, "");
   else {  // opened afresh (continued later, or after a change from the result): every earlier question gets its entry
     const ids = path();
-    ids.forEach((id, i) => history[i ? "pushState" : "replaceState"](entry(ids[i - 1] || null, id), ""));
-    history[ids.length ? "pushState" : "replaceState"](entry(ids[ids.length - 1] || null), "");
+    ids.forEach((id, i) => history[i ? "pushState" : "replaceState"](entry(ids[i - 1] || null, id, i), ""));
+    history[ids.length ? "pushState" : "replaceState"](entry(ids[ids.length - 1] || null, current(), ids.length), "");
+  }
+
+  // The conversation ended: its question entries give way to the page it ended on, so that Back from the result
+  // (or an emergency page) leaves instead of coming back to it once per question.
+  function leave(url) {
+    const n = (history.state && history.state.n) || 0;
+    leaving = true;
+    if (!n) return location.replace(url);
+    addEventListener("popstate", () => location.replace(url), { once: true });
+    setTimeout(() => location.replace(url), 1500);  // should the way back not come
+    history.go(-n);
   }
 
   // --- showing things ---------------------------------------------------------------------------------------------
@@ -220,8 +233,9 @@ function start(main) {
 
   // After the server moved the conversation: the bubbles, then the next question or the page it ended on.
   function moved(data) {
-    if (data.status === "finished") return location.assign(main.dataset.result);
-    if (data.status !== "active" || !syncLog(data)) return location.assign(main.dataset.chat);
+    if (data.status === "finished") return leave(main.dataset.result);
+    if (data.status !== "active") return leave(main.dataset.chat);
+    if (!syncLog(data)) return location.assign(main.dataset.chat);
     showQuestion(data);
   }
 
@@ -263,7 +277,7 @@ function start(main) {
   addEventListener("pageshow", (event) => { if (event.persisted) location.reload(); });
 
   addEventListener("popstate", (event) => {
-    if (event.state && event.state.chat) queue = queue.then(() => go(event.state.q));
+    if (event.state && event.state.chat && !leaving) queue = queue.then(() => go(event.state.q));
   });
 
   document.addEventListener("submit", async (event) => {

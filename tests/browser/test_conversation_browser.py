@@ -303,3 +303,13 @@ def test_multi_questions_say_choose_all_and_none_is_in_reach(browser, browser_co
         none = page.locator("form#answer label.chip.none")
         none.tap()
         expect(none.locator("input")).to_be_checked()
+
+
+def test_back_from_the_result_leaves_rather_than_coming_back_once_per_question(page: Page):
+    start(page)
+    answer_through(page, SHOULDERS_AND_HIPS)
+    expect(page).to_have_url(re.compile(r"/chat/result"))
+    page.go_back()
+    expect(page.get_by_role("link", name="See my result")).to_be_visible()  # the start page, in one step
+    page.go_forward()
+    expect(page).to_have_url(re.compile(r"/chat/result"))
