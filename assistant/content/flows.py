@@ -51,13 +51,21 @@ class Criterion:
         return self.any_of + self.none_of + self.of
 
     def holds(self, answers: Answers) -> bool:
+        # Plain loops, not any() over a generator: every turn tests every warning sign and transition, and the
+        # generators cost more than the tests.
         given = answers.get(self.question)
         if given is None or given == (NOT_SURE,):
             return False
         if self.any_of:
-            return any(v in given for v in self.any_of)
+            for value in self.any_of:
+                if value in given:
+                    return True
+            return False
         if self.none_of:
-            return not any(v in given for v in self.none_of)
+            for value in self.none_of:
+                if value in given:
+                    return False
+            return True
         return sum(v in given for v in self.of) >= self.at_least
 
     def matched(self, answers: Answers) -> tuple[str, ...]:
@@ -82,7 +90,10 @@ class Criterion:
 
 
 def all_hold(criteria: tuple[Criterion, ...], answers: Answers) -> bool:
-    return all(c.holds(answers) for c in criteria)
+    for criterion in criteria:  # a loop rather than all(<generator>): see Criterion.holds
+        if not criterion.holds(answers):
+            return False
+    return True
 
 
 @dataclass(frozen=True)
