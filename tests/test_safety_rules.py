@@ -109,7 +109,10 @@ RULES: dict[str, tuple[dict, dict, bool]] = {
     "lupus_features": (
         {"associated": ["joint_swelling", "facial_rash_sun"]},
         {"associated": ["facial_rash_sun"]}, True),
-    "lupus_features/one_hot_joint": (  # one swollen joint with fever: infection first, not lupus
+    "lupus_features/exhaustion_first": (  # the sides question is not asked: the rash still counts
+        {"main_complaint": "exhaustion", "associated": ["joint_swelling", "facial_rash_sun"]},
+        {"main_complaint": "exhaustion", "associated": ["facial_rash_sun"]}, True),
+    "lupus_fever_swollen_joints": (  # one swollen joint with fever: infection first, not lupus
         {"associated": ["joint_swelling", "fever"], "pain_sides": "both_sides"},
         {"associated": ["joint_swelling", "fever"], "pain_sides": "one_side", "pain_locations": ["hands_wrists"]},
         False),
