@@ -384,7 +384,7 @@ def test_public_fhir_resources_and_the_shared_export_can_be_read_from_another_or
     assert "Access-Control-Allow-Origin" not in link.headers  # making a link is not for other origins
     token_path = re.search(r"/s/[^/]+", link.get_json()["url"]).group(0)
     readable = [QUESTIONNAIRE, QUESTIONNAIRE + "?version=1", "/api/v1/flows/muscle-pain/codesystems/sex",
-                "/api/v1/flows/muscle-pain/valuesets/sex", token_path + "/fhir",
+                "/api/v1/flows/muscle-pain/valuesets/sex", token_path + "/fhir", token_path + "/fhir/checkins",
                 "/api/v1/flows/nope/questionnaire", "/s/unknown-token/fhir"]  # errors are readable too
     for path in readable:
         response = client.get(path, headers=ORIGIN)

@@ -51,7 +51,7 @@ class QuestionnaireQuery(Schema):
 
 
 # Read from any origin: GET only, never with credentials (no cookie or auth header is honoured on these routes).
-PUBLIC_FHIR_PATHS = (r"^/api/v1/flows/[^/]+/(questionnaire|codesystems/[^/]+|valuesets/[^/]+)$", r"^/s/[^/]+/fhir$")
+PUBLIC_FHIR_PATHS = (r"^/api/v1/flows/[^/]+/(questionnaire|codesystems/[^/]+|valuesets/[^/]+)$", r"^/s/[^/]+/fhir(/checkins)?$")
 
 
 @bp.record_once
