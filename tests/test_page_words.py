@@ -113,3 +113,11 @@ def test_the_first_action_for_a_same_day_answer_is_in_the_conversations_language
 def test_the_browsers_first_choice_wins_and_a_region_matches_its_language(client, header, language):
     page = client.get("/", headers={"Accept-Language": header} if header else {})
     assert page.headers["Content-Language"] == language and f'<html lang="{language}">' in page.text
+
+
+def test_the_answers_on_the_result_page_are_in_the_pages_language(client):
+    from .test_chat import Chat
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es"
+    person = Chat(client).through(WIDESPREAD_PAIN)
+    assert "¿Qué edad tiene?" in person.html and "Cambiar su respuesta: </span>De 40 a 49" in person.html
+    assert "How old are you?" not in person.html and "40 to 49" not in person.html

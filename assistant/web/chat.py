@@ -113,10 +113,10 @@ def lost() -> Response:
 
 def history(conversation: dict[str, Any]) -> list[dict[str, Any]]:
     """The answered questions, in flow order, with their labels (for the chat bubbles and the edit buttons)."""
-    engine = engine_of(conversation)
+    flow = service().texts(engine_of(conversation), conversation.get("language") or i18n.page_language())
     turns = []
     for question_id, value in conversation["answers"].items():
-        question = engine.flow.question(question_id)
+        question = flow.question(question_id)
         values = [value] if isinstance(value, str) else value
         turns.append({"id": question_id, "text": question.text,
                       "answer": ", ".join(question.label(v) for v in values)})
