@@ -216,7 +216,7 @@ def test_the_json_api_cannot_be_posted_to_from_a_cross_site_form(client):
 
 SMALL_LIMITS = {"api.assess": "60 per minute", "api.create_conversation": "30 per minute",
                 "api.answer": "240 per minute", "api.rewind": "120 per minute",
-                "api.delete_conversation": "30 per minute"}
+                "api.delete_conversation": "30 per minute", "api.start_checkin": "10 per minute"}
 
 
 def rate_limited_app(url: str, **config) -> Flask:
@@ -253,6 +253,16 @@ def test_rate_limit_per_route_is_429_json_in_the_error_shape(sqlite_url):
     limited = exhaust(client, "/api/v1/assess", {"answers": {"age_band": "40_49"}}, 60)
     assert_rate_limited(limited, 60)
     assert client.post("/api/v1/conversations", json={}).status_code == 201  # other routes have their own count
+    app.extensions["db_engine"].dispose()
+
+
+def test_starting_check_ins_is_rate_limited_on_its_own(sqlite_url):
+    app = rate_limited_app(sqlite_url)
+    client = app.test_client()
+    path = "/api/v1/conversations/" + "a" * 43 + "/checkins"  # the shape of an id, no such intake: 404 until limited
+    limited = exhaust(client, path, {}, 10)
+    assert_rate_limited(limited, 10)
+    assert client.post("/api/v1/conversations", json={}).status_code == 201
     app.extensions["db_engine"].dispose()
 
 

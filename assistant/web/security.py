@@ -46,6 +46,7 @@ ROUTE_LIMITS = {
     "api.answer": "1200 per minute",
     "api.rewind": "600 per minute",
     "api.delete_conversation": "120 per minute",
+    "api.start_checkin": "120 per minute",  # one a day is the use; retries and replays stay well inside
 }
 # Blueprints whose every route gets one limit per client: share links are bearer keys, so guessing is slowed too.
 BLUEPRINT_LIMITS = {
