@@ -70,3 +70,17 @@ def test_the_measure_tells_hard_spanish_from_plain():
     assert score(hard) < NORMAL < EASY <= score(plain)
     assert score(as_read([Text("options", "x", "Hombros"), Text("options", "x", "Caderas")])) \
         == score("Hombros. Caderas.")
+
+
+def test_spanish_questions_and_exclamations_open_with_their_marks():
+    """¿…? and ¡…!: a Spanish sentence that ends with ? or ! opens with ¿ or ¡ (anywhere in it, as in "Primero, por
+    su seguridad: ¿tiene …?")."""
+    import re
+    wrong = []
+    for texts in CONTENT.values():
+        for t in texts:
+            for sentence in re.split(r"(?<=[.?!])\s+", t.text):
+                if (sentence.rstrip(" )»”").endswith("?") and "¿" not in sentence) or \
+                        (sentence.rstrip(" )»”").endswith("!") and "¡" not in sentence):
+                    wrong.append(f"{t.where}: {sentence}")
+    assert not wrong, wrong[:10]
