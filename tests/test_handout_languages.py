@@ -54,3 +54,24 @@ def test_a_spanish_conversations_handout_reads_in_english_on_one_page(served, ch
         assert "HISTORY AS REPORTED" in text and "Urgency" in text, name
         assert "Leading pattern:" in text and "Patrón principal" not in text, name  # the page's words in English
         assert not re.search(r"Fibromialgia|Polimialgia|Historia según|Molestia principal", text), name  # and the flow's
+
+
+def test_the_longest_handout_read_in_spanish_also_fits_one_page(served, chromium):  # noqa: F811
+    """Spanish runs longer than English: the handout's budgets count characters, so it still trims to one page."""
+    from pypdf import PdfReader
+    app, base = served
+    engine = app.extensions["engines"].get("muscle-pain")
+    url = spanish_handout(app, base, as_story(engine, longest_answers(engine, "65_plus")))
+    context = chromium.new_context(locale="es-ES", extra_http_headers={"Accept-Language": "es-ES,es;q=0.9"})
+    try:
+        page = context.new_page()
+        assert page.goto(url, wait_until="networkidle").status == 200
+        assert page.evaluate("document.documentElement.lang") == "es"
+        for paper in PAPER:
+            pdf = page.pdf(format=paper, print_background=True)
+            (OUTPUT / f"spanish-read-in-spanish-{paper}.pdf").write_bytes(pdf)
+            reader = PdfReader(io.BytesIO(pdf))
+            assert len(reader.pages) == 1, paper
+            assert "HISTORIA SEGÚN LA PERSONA" in reader.pages[0].extract_text().upper(), paper
+    finally:
+        context.close()

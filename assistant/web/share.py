@@ -59,6 +59,9 @@ HANDOUT_CONDITION_CHARS = 900   # names and key features of the listed condition
 HANDOUT_LIST_CHARS = 330        # each of the two short lists: tests, home measures
 HANDOUT_DENIED_CHARS = 300      # the pertinent negatives
 HANDOUT_FLAGGED_CHARS = 200     # flags raised by other answers than the warning-sign question
+# The budgets are English characters; other languages say the same facts in more (Spanish about a fifth more).
+HANDOUT_ROOM = {"en": 1.0}
+HANDOUT_ROOM_OTHERS = 0.8
 LINK_DAYS = (1, DEFAULT_DAYS, 14, MAX_DAYS)  # the lengths offered as chips on the share page
 LONG_DATE = {"en": "d MMMM y"}    # 4 March 2026, as the NHS writes dates; other languages as Babel's long date
 BACK = {"share": "share.manage"}            # where the handout's back link may lead (?from=share), never a URL
@@ -419,7 +422,12 @@ def _condition_chars(c: dict[str, Any]) -> int:
     return len(c["name"]) + sum(len(r) + 2 for r in c["for"] + c["against"])
 
 
-def handout_conditions(summary: Summary) -> list[dict[str, Any]]:
+def room(chars: int) -> int:
+    """A handout budget in the page's language."""
+    return int(chars * HANDOUT_ROOM.get(i18n.page_language(), HANDOUT_ROOM_OTHERS))
+
+
+def handout_conditions(summary: Summary, budget: int = HANDOUT_CONDITION_CHARS) -> list[dict[str, Any]]:
     """The top conditions with their key features, trimmed to a text budget so the page never spills: first the
     features against go (lowest-ranked first), then features for beyond the first. What is left out is counted."""
     picked = [{"name": c["name"], "match": c["match"],
@@ -428,7 +436,7 @@ def handout_conditions(summary: Summary) -> list[dict[str, Any]]:
               for c in summary.conditions[:HANDOUT_CONDITIONS]]
 
     def over() -> bool:
-        return sum(_condition_chars(c) for c in picked) > HANDOUT_CONDITION_CHARS
+        return sum(_condition_chars(c) for c in picked) > budget
 
     for c in reversed(picked):
         if not over():
@@ -504,11 +512,11 @@ def handout_back(token: str) -> dict[str, str]:
 @bp.get("/s/<token>/handout")
 def handout(token: str):
     shared, summary_ = shared_summary(token)
-    conditions = handout_conditions(summary_)
-    tests = within(summary_.tests[:HANDOUT_TESTS], HANDOUT_LIST_CHARS)
-    lifestyle = within([card["title"] for card in summary_.lifestyle[:HANDOUT_LIFESTYLE]], HANDOUT_LIST_CHARS)
-    denied = within(summary_.clinical.denied, HANDOUT_DENIED_CHARS)
-    flagged = within(summary_.flagged_from_answers, HANDOUT_FLAGGED_CHARS)
+    conditions = handout_conditions(summary_, room(HANDOUT_CONDITION_CHARS))
+    tests = within(summary_.tests[:HANDOUT_TESTS], room(HANDOUT_LIST_CHARS))
+    lifestyle = within([card["title"] for card in summary_.lifestyle[:HANDOUT_LIFESTYLE]], room(HANDOUT_LIST_CHARS))
+    denied = within(summary_.clinical.denied, room(HANDOUT_DENIED_CHARS))
+    flagged = within(summary_.flagged_from_answers, room(HANDOUT_FLAGGED_CHARS))
     return render_template("share/handout.html", s=summary_, f=summary_.clinical, long_date=long_date,
                            rows=handout_rows(summary_.clinical.rows),
                            conditions=conditions, more_conditions=len(summary_.conditions) - len(conditions),
