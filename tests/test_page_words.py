@@ -121,3 +121,13 @@ def test_the_answers_on_the_result_page_are_in_the_pages_language(client):
     person = Chat(client).through(WIDESPREAD_PAIN)
     assert "¿Qué edad tiene?" in person.html and "Cambiar su respuesta: </span>De 40 a 49" in person.html
     assert "How old are you?" not in person.html and "40 to 49" not in person.html
+
+
+def test_an_error_page_in_spanish(client):
+    page = client.get("/no-such-page", headers={"Accept-Language": "es"})
+    assert page.status_code == 404 and '<html lang="es">' in page.text
+    assert "Página no encontrada" in page.text and "Not Found" not in page.text
+    english = client.get("/no-such-page", headers={"Accept-Language": "en"}).text
+    assert "Not Found" in english
+    api = client.get("/api/v1/conversations/" + "x" * 20, headers={"Accept-Language": "es"})
+    assert api.status_code == 404 and api.is_json  # the JSON API's messages stay as the contract says them

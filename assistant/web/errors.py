@@ -12,6 +12,7 @@ from typing import Any
 from typing import Callable, Literal, TypeVar
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -97,8 +98,32 @@ def error_kind() -> ErrorKind:
     return "json" if wants_json() else "page"
 
 
+# The friendly pages' titles and messages in the reader's language (the JSON answers keep the contract's English).
+PAGE_WORDS = {
+    "Something needs your attention": _l("Something needs your attention"),
+    "Please slow down": _l("Please slow down"),
+    "Please try that again": _l("Please try that again"),
+    "We'll be right back": _l("We'll be right back"),
+    "Bad request": _l("Bad request"),
+    "Bad Request": _l("Bad Request"),
+    "Not Found": _l("Not Found"),
+    "Method Not Allowed": _l("Method Not Allowed"),
+    "Request Entity Too Large": _l("Request Entity Too Large"),
+    "Internal Server Error": _l("Internal Server Error"),
+    RATE_LIMITED_MESSAGE: _l("Too many requests from this device just now. Please wait a moment and try again."),
+    CSRF_MESSAGE: _l("This page had been open for a while (or came from somewhere else), so for your safety nothing "
+                     "was changed. Go back, reload the page and try again."),
+    "Something went wrong on our side. Please try again in a moment.":
+        _l("Something went wrong on our side. Please try again in a moment."),
+    "We could not reach our storage just now, so nothing was saved. Your earlier answers are safe; please try again "
+    "in a moment.": _l("We could not reach our storage just now, so nothing was saved. Your earlier answers are safe; "
+                       "please try again in a moment."),
+}
+
+
 def _page(status: int, title: str, message: str) -> tuple[str, int]:
-    return render_template("error.html", status=status, title=title, message=message), status
+    return render_template("error.html", status=status, title=PAGE_WORDS.get(title, title),
+                           message=PAGE_WORDS.get(message, message)), status
 
 
 def error_answer(status: int, code: str, message: str, title: str, page_message: str | None = None,
