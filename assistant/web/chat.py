@@ -179,8 +179,8 @@ def body_map(question: dict[str, Any], picked: list[str]) -> dict[str, Any]:
 
 def blank_map(conversation: dict[str, Any]) -> dict[str, Any] | None:
     """The body map with nothing picked, for the chat script to use when the map question comes up."""
-    engine = current_app.extensions["engines"].get(conversation["flow"]["id"], conversation["flow"]["version"])
-    for question in engine.flow.questions:
+    flow = service().texts(engine_of(conversation), conversation.get("language") or i18n.page_language())
+    for question in flow.questions:
         if question.id in BODY_MAP_QUESTIONS:
             return body_map({"options": [{"value": o.value, "label": o.label} for o in question.options]}, [])
     return None

@@ -62,6 +62,8 @@ def test_a_whole_conversation_in_spanish_with_javascript(spanish, shot):
     pages["question-chips"] = axe_violations(page, "es-question-chips")
     answer_through(page, SHOULDERS_AND_HIPS, until="pain_locations")
     page.locator("button[name=toggle][value=neck]").tap()
+    expect(page.locator(".map .picked")).to_have_text("Elegido: Cuello")  # the map the script drew, in Spanish
+    expect(page.locator("button[name=toggle][value=everywhere]")).to_have_text("Por todas partes")
     pages["question-body-map"] = axe_violations(page, "es-question-body-map")
     expect(page.locator("#log .bubble.me").first).to_contain_text("65 o más")  # the earlier answers in Spanish too
     shot(page, "es-02-body-map")
