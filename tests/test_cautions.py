@@ -4,18 +4,17 @@ said ...", "You take ...") carries `only_when` and is shown only to people for w
 the wording rule by the loader (so `flask flows check` reports it), and the showing through the real result, with
 vignette answers."""
 import json
-import shutil
 from typing import Any
 
 import pytest
 
-from assistant import create_app
 from assistant.config import PROJECT_ROOT
 from assistant.content.flows import AnswerError, Caution, Criterion, Flow, FlowError, load_flows, personal_claim
 from assistant.engine.machine import FlowEngine
 from assistant.engine.results import assess
 
 from .conftest import WIDESPREAD_PAIN, Talk
+from .test_cli import cli, flows_copy  # noqa: F401  (fixtures: the flows check on a copy)
 from .test_flows import edit
 
 FLOWS = load_flows(PROJECT_ROOT / "flows")
@@ -105,17 +104,6 @@ def test_every_caution_that_speaks_of_the_person_is_shown_only_when_it_holds(ver
     assert [(card_id, c.text) for card_id, c in personal if not c.only_when] == []
 
 
-@pytest.fixture
-def flows_copy(tmp_path):
-    target = tmp_path / "flows"
-    shutil.copytree(PROJECT_ROOT / "flows", target)
-    return target
-
-
-@pytest.fixture
-def cli(tmp_path):
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}"})
-    return app.test_cli_runner()
 
 
 GENERAL = '    - text: "Never sleep on a heat pad, and do not use heat on broken skin."\n'
