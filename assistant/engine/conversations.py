@@ -23,6 +23,7 @@ from assistant.engine.machine import ENDS, STOPS, Engines, FlowEngine
 from assistant.web.errors import Conflict, Invalid, NotFound
 from assistant.content.flows import Answers, AnswerError, Flow, Question, as_values
 from assistant.content.translations import ENGLISH
+from assistant.store import driver
 from assistant.store.models import Answer, Conversation, Share, utcnow
 
 
@@ -69,8 +70,8 @@ class Loaded:
     parent_id: str | None = None  # a daily check-in's intake
 
 
-# A turn's statements, built once: executed with parameters on the session's connection (same transaction), they
-# skip building and cache-keying a new statement and the ORM's bookkeeping on every request.
+# A turn's statements, built once and compiled once per database: run on the driver's cursor of the session's
+# connection (same transaction), they skip SQLAlchemy's per-execution work and the ORM's bookkeeping (store/driver.py).
 _CONVERSATIONS, _ANSWERS = Conversation.__table__, Answer.__table__
 _LOAD = select(_CONVERSATIONS).where(_CONVERSATIONS.c.id == bindparam("b_id"))
 _ANSWER_ROWS = (select(_ANSWERS.c.question_id, _ANSWERS.c.value_json, _ANSWERS.c.step)
@@ -80,7 +81,9 @@ _ADVANCE = (update(_CONVERSATIONS)
             .values(step=bindparam("b_step"), updated_at=bindparam("b_updated_at"), state=bindparam("b_state"),
                     status=bindparam("b_status"), result_json=bindparam("b_result_json"),
                     previous_result_json=bindparam("b_previous_result_json"), language=bindparam("b_language")))
-_ADD_ANSWER = insert(_ANSWERS)
+_ADD_ANSWER = insert(_ANSWERS).values(conversation_id=bindparam("b_conversation_id"), question_id=bindparam("b_question_id"),
+                                      value_json=bindparam("b_value_json"), step=bindparam("b_step"),
+                                      created_at=bindparam("b_created_at"))
 # An answer turn reads the conversation and its answers in one statement (one round trip). result_json, which a
 # turn only writes, is left out so that it is not repeated on every answer row.
 _TURN_COLUMNS = [f.name for f in fields(Loaded) if f.name != "result_json"]
@@ -92,11 +95,11 @@ _LOAD_TURN = (select(*[_CONVERSATIONS.c[name] for name in _TURN_COLUMNS],
               .order_by(_ANSWERS.c.id))
 
 
-def _is_retry(conversation: Loaded, last_row: Row | None, question_id: str, values: tuple[str, ...],
+def _is_retry(conversation: Loaded, last_row: dict[str, Any] | None, question_id: str, values: tuple[str, ...],
               step: int) -> bool:
     """Is this answer the very one that moved the conversation to its current step?"""
-    return (last_row is not None and step == conversation.step - 1 and last_row.answer_step == step
-            and last_row.answer_question_id == question_id and _values(last_row.answer_value_json) == values)
+    return (last_row is not None and step == conversation.step - 1 and last_row["answer_step"] == step
+            and last_row["answer_question_id"] == question_id and _values(last_row["answer_value_json"]) == values)
 
 
 def options_of(question: Question) -> list[dict[str, str]]:
@@ -160,18 +163,19 @@ class Service:
             raise NotFound("No conversation with that id. It may have been deleted or never existed.")
         return Conversation(**row._mapping)
 
-    def _load_turn(self, connection: Connection, conversation_id: str) -> tuple[Loaded, Answers, Row | None]:
+    def _load_turn(self, connection: Connection,
+                   conversation_id: str) -> tuple[Loaded, Answers, dict[str, Any] | None]:
         """_load and _latest_answers in one statement, for answer(): the conversation (without its result, which
         an answer does not read), the latest answer to each question, and the last answer row."""
-        rows = connection.execute(_LOAD_TURN, {"b_id": conversation_id}).all() \
+        rows = driver.execute(connection, _LOAD_TURN, {"b_id": conversation_id})[0] \
             if _known_shape(conversation_id) else []
         if not rows:
             raise NotFound("No conversation with that id. It may have been deleted or never existed.")
-        first = rows[0]._mapping
+        first = rows[0]
         conversation = Loaded(**{name: first[name] for name in _TURN_COLUMNS})
         if first["answer_question_id"] is None:
             return conversation, {}, None
-        latest = {row.answer_question_id: _values(row.answer_value_json) for row in rows}
+        latest = {row["answer_question_id"]: _values(row["answer_value_json"]) for row in rows}
         return conversation, latest, rows[-1]
 
     def engine_for(self, conversation: Conversation) -> FlowEngine:
@@ -212,10 +216,13 @@ class Service:
         latest, _ = self._latest_answers(conversation.id)
         return self._view(conversation, engine, self.with_context(conversation, engine, latest))
 
-    def _view(self, conversation: Conversation | Loaded, engine: FlowEngine, latest: Answers) -> dict[str, Any]:
+    def _view(self, conversation: Conversation | Loaded, engine: FlowEngine, latest: Answers,
+              answers: Answers | None = None) -> dict[str, Any]:
+        """The conversation as the API shows it. `answers`: those on the path to its state, when already known."""
         language = self.language_of(conversation)
         flow = self.texts(engine, language)
-        answers = engine.path_answers(conversation.state, latest)
+        if answers is None:
+            answers = engine.path_answers(conversation.state, latest)
         suggestions = {q: v for q, v in latest.items() if q not in answers}
         question = None
         if conversation.state not in ENDS:
@@ -317,7 +324,8 @@ class Service:
         return self._view(conversation, engine, {})
 
     def _advance(self, conversation: Conversation | Loaded, expected_step: int, *, state: str, status: str,
-                 result_json: str | None, previous_result_json: str | None) -> None:
+                 result_json: str | None, previous_result_json: str | None,
+                 connection: Connection | None = None) -> None:
         """Move the conversation on by one step, or raise Conflict when someone else got there first.
 
         On success the loaded conversation carries the new values (what the database now holds), without
@@ -326,9 +334,9 @@ class Service:
         values = {"step": expected_step + 1, "updated_at": utcnow(), "state": state, "status": status,
                   "result_json": result_json, "previous_result_json": previous_result_json,
                   "language": self.language_of(conversation)}
-        moved = self.db.connection().execute(_ADVANCE, {"b_id": conversation.id, "b_expected": expected_step,
-                                                        **{f"b_{k}": v for k, v in values.items()}})
-        if moved.rowcount != 1:
+        _, moved = driver.execute(connection or self.db.connection(), _ADVANCE, {"b_id": conversation.id, "b_expected": expected_step,
+                                                                    **{f"b_{k}": v for k, v in values.items()}})
+        if moved != 1:
             self.db.rollback()
             raise Conflict("This conversation has moved on (another answer arrived first).",
                            code="stale_step", conversation=self.view(self._load(conversation.id)))
@@ -368,18 +376,19 @@ class Service:
             self.touch(conversation.parent_id)  # before the check-in itself: rows are locked parent first
         try:
             self._advance(conversation, step, state=next_state, status=status_of(next_state),
-                          result_json=result_json, previous_result_json=previous)
+                          result_json=result_json, previous_result_json=previous, connection=connection)
         except Conflict:
             # Another request won the race. If it was this same answer (a retry sent twice at once), say so.
             conversation, latest, last_row = self._load_turn(self.db.connection(), conversation_id)
             if _is_retry(conversation, last_row, question_id, values, step):
                 return self._view(conversation, engine, self.with_context(conversation, engine, latest))
             raise
-        connection.execute(_ADD_ANSWER, {"conversation_id": conversation.id, "question_id": question_id,
-                                         "value_json": json.dumps(_stored_value(question, values)), "step": step})
+        driver.execute(connection, _ADD_ANSWER, {"b_conversation_id": conversation.id, "b_question_id": question_id,
+                                                 "b_value_json": json.dumps(_stored_value(question, values)),
+                                                 "b_step": step, "b_created_at": utcnow()})
         self.db.commit()
         latest[question_id] = values
-        return self._view(conversation, engine, latest)
+        return self._view(conversation, engine, latest, answers)
 
     def _finish(self, flow: Flow, answers: Answers, previous_json: str | None, language: str) -> str:
         """The result as stored; after a changed answer it says what moved since the result before the change."""

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, redirect, request
 from flask.json.provider import DefaultJSONProvider
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_talisman import Talisman
@@ -85,9 +86,23 @@ class SafeJSONProvider(DefaultJSONProvider):
             raise ValueError("JSON nested too deeply") from None
 
 
+class CookieSessionWhenSent(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, with the signing machinery set up only for a request that sends the cookie.
+
+    Flask opens the session of every request, and most (the API, static pages) send no session cookie: they get an
+    empty session at once. Saving is unchanged (a session that stays empty sets no cookie).
+    """
+
+    def open_session(self, app: Flask, request: Any) -> SecureCookieSession | None:
+        if app.secret_key and self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def init_app(app: Flask) -> None:
     check_secret_key(app)
     app.json = SafeJSONProvider(app)
+    app.session_interface = CookieSessionWhenSent()
     development = is_development(app)
     proxies = app.config["TRUSTED_PROXIES"]  # checked at start-up (config.check)
     if proxies:  # behind N proxies (a platform router, a load balancer): trust exactly N X-Forwarded-* hops

@@ -1,0 +1,70 @@
+"""The answer turn's few statements, compiled once per database and run on the driver's own cursor.
+
+Every answer runs the same three small statements (read the conversation with its answers, move it on, add the
+answer). Through SQLAlchemy's Core execution each costs several times the driver's own work: the compiled-cache
+lookup, parameter and result processing, result objects. Here they run on the request's connection, in its
+transaction, with the column types' own conversions; a driver error goes through SQLAlchemy's error handling, so a
+lost connection is discarded from the pool and the error is the same as anywhere else (a 503).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import Executable
+
+
+class Compiled:
+    """One statement as this dialect's SQL text, with the conversions its parameters and columns need."""
+
+    def __init__(self, statement: Executable, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        self.order = compiled.positiontup  # SQLite's "?" style: the parameters' names in order (None when named)
+        self.binds = {name: process for name, bind in compiled.binds.items()
+                      if (process := bind.type.dialect_impl(dialect).bind_processor(dialect))}
+        columns = list(getattr(statement, "selected_columns", ()))
+        self.columns = [column.name for column in columns]
+        self.results = [(column.name, process) for column in columns
+                        if (process := column.type.dialect_impl(dialect).result_processor(dialect, None))]
+
+    def parameters(self, values: dict[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+        values = {**values, **{name: process(values[name]) for name, process in self.binds.items() if name in values}}
+        return tuple(values[name] for name in self.order) if self.order else values
+
+    def rows(self, fetched: list[tuple]) -> list[dict[str, Any]]:
+        rows = [dict(zip(self.columns, row)) for row in fetched]
+        for row in rows if self.results else ():
+            for name, process in self.results:
+                row[name] = process(row[name])
+        return rows
+
+
+_COMPILED: dict[tuple[int, str], tuple[Executable, Compiled]] = {}
+
+
+def compiled(statement: Executable, dialect: Dialect) -> Compiled:
+    """The statement compiled for this dialect (statements are module constants: compiled once per process)."""
+    key = (id(statement), dialect.name)
+    entry = _COMPILED.get(key)
+    if entry is None or entry[0] is not statement:
+        entry = _COMPILED[key] = (statement, Compiled(statement, dialect))
+    return entry[1]
+
+
+def execute(connection: Connection, statement: Executable, values: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+    """Run `statement` with `values` in the connection's transaction: (rows as dicts, rows affected)."""
+    prepared = compiled(statement, connection.dialect)
+    parameters = prepared.parameters(values)
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(prepared.sql, parameters)
+        fetched = cursor.fetchall() if cursor.description else []
+        return prepared.rows(fetched), cursor.rowcount
+    except connection.dialect.loaded_dbapi.Error as error:
+        # SQLAlchemy's own handling: the handle_error hooks, a lost connection invalidated, the error wrapped.
+        connection._handle_dbapi_exception(error, prepared.sql, parameters, cursor, None)
+        raise  # not reached: the line above raises the wrapped error
+    finally:
+        cursor.close()
