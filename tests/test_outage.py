@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -187,6 +188,41 @@ def test_a_database_going_silent_in_the_middle_of_a_turn_leaves_nothing_half_wri
     assert retried.status_code == 200, retried.get_json()
     after = state(direct, conversation["id"])
     assert after["step"] == before["step"] + 1 and after["answers"] == [("age_band", 0)]
+
+
+@pytest.mark.postgres
+def test_a_restart_seen_by_an_idle_pooled_connection_costs_no_request(proxied, monkeypatch):
+    """A connection that sat idle in the pool is pinged before use: after a database restart (every connection
+    dropped) the next request gets a fresh connection instead of an error."""
+    app, proxy, direct = proxied
+    client = app.test_client()
+    conversation = client.post("/api/v1/conversations", json={}).get_json()
+    proxy.stop()
+    time.sleep(0.3)  # the proxy's listener thread lets go of its port
+    proxy.start()  # a restart: the pooled connection is dead, new ones open
+    monkeypatch.setattr(db, "IDLE_BEFORE_PING", 0.0)  # any idle time counts as long
+    resumed = answer(client, conversation, "40_49")
+    assert resumed.status_code == 200, resumed.get_json()
+    assert state(direct, conversation["id"])["answers"] == [("age_band", 0)]
+
+
+@pytest.mark.postgres
+def test_a_connection_in_steady_use_is_not_pinged_on_every_request(proxied, monkeypatch):
+    """The ping is one more round trip to the server: requests that follow each other closely go without it."""
+    app, proxy, direct = proxied
+    pings = []
+    dialect = app.extensions["db_engine"].dialect
+    real_ping = dialect.do_ping
+    monkeypatch.setattr(dialect, "do_ping", lambda connection: pings.append(1) or real_ping(connection))
+    client = app.test_client()
+    conversation = client.post("/api/v1/conversations", json={}).get_json()
+    for value in ("40_49", ["none"]):
+        conversation = answer(client, conversation, value).get_json()
+    assert conversation["step"] == 2
+    assert pings == []
+    monkeypatch.setattr(db, "IDLE_BEFORE_PING", 0.0)
+    assert client.get(f"/api/v1/conversations/{conversation['id']}").status_code == 200
+    assert pings == [1]  # idle long enough: pinged once before use
 
 
 def test_database_timeouts_add_up_to_less_than_five_seconds():

@@ -5,6 +5,7 @@ import logging
 import os
 import sqlite3
 import stat
+import time
 from pathlib import Path
 
 import click
@@ -13,7 +14,7 @@ from alembic import command
 from alembic.config import Config
 from flask import Flask, current_app, g
 from flask.cli import with_appcontext
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,6 +31,7 @@ SERVER_TIMEOUTS = {            # the server's own limits, below ANSWER_TIMEOUT s
     "lock_timeout": "1500ms",
     "idle_in_transaction_session_timeout": "10s",
 }
+IDLE_BEFORE_PING = 5.0         # seconds: a pooled connection idle longer is pinged before use (see _ping_when_idle)
 KEEPALIVES = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 3, "keepalives_count": 3,
               "tcp_user_timeout": 10_000}  # a vanished peer is noticed by the kernel, also on idle pooled connections
 
@@ -54,6 +56,33 @@ class PatientConnection(psycopg.Connection):
 
 def _connect_patiently(_dialect, _record, cargs, cparams) -> PatientConnection:
     return PatientConnection.connect(*cargs, **cparams)
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """SQLAlchemy's pool_pre_ping, only for connections that sat idle in the pool.
+
+    pool_pre_ping pings on every checkout: one more round trip to the server on every request. A connection given
+    back a moment ago is as alive as a ping would show, so only one idle longer than IDLE_BEFORE_PING is pinged, as
+    pre-ping does it: a fresh connection is not, and a failed ping discards every pooled connection (the server
+    restarted) and the pool checks out a new one. A connection lost while busy fails its statement: discarded, 503.
+    """
+    @event.listens_for(engine, "connect")
+    def note_fresh(_dbapi_connection, record) -> None:
+        record.info["idle_since"] = None
+
+    @event.listens_for(engine, "checkin")
+    def note_idle_since(_dbapi_connection, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def ping_when_idle(dbapi_connection, record, _proxy) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_BEFORE_PING:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise exc.InvalidatePoolError("a pooled connection did not answer a ping") from error
 
 
 def normalise_url(url: str) -> str:
@@ -158,9 +187,10 @@ def make_engine(url: str, serving: bool = True) -> Engine:
     if not serving:
         return create_engine(url, connect_args={"connect_timeout": 10, **KEEPALIVES})
     options = " ".join(f"-c {name}={value}" for name, value in SERVER_TIMEOUTS.items())
-    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, pool_timeout=5,
+    engine = create_engine(url, pool_size=5, max_overflow=5, pool_timeout=5,
                            connect_args={"connect_timeout": CONNECT_TIMEOUT, "options": options, **KEEPALIVES})
     event.listen(engine, "do_connect", _connect_patiently)
+    _ping_when_idle(engine)
     return engine
 
 
