@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Connection, DateTime, Integer, Row, String, Text, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from assistant.engine import changes, results, triage
@@ -81,9 +81,15 @@ _ADVANCE = (update(_CONVERSATIONS)
             .values(step=bindparam("b_step"), updated_at=bindparam("b_updated_at"), state=bindparam("b_state"),
                     status=bindparam("b_status"), result_json=bindparam("b_result_json"),
                     previous_result_json=bindparam("b_previous_result_json"), language=bindparam("b_language")))
-_ADD_ANSWER = insert(_ANSWERS).values(conversation_id=bindparam("b_conversation_id"), question_id=bindparam("b_question_id"),
-                                      value_json=bindparam("b_value_json"), step=bindparam("b_step"),
-                                      created_at=bindparam("b_created_at"))
+# The answer that moved a conversation on from step b_expected.
+_ANSWER_VALUES = {"question_id": bindparam("b_question_id", type_=String), "value_json": bindparam("b_value_json", type_=Text),
+                  "step": bindparam("b_expected", type_=Integer), "created_at": bindparam("b_created_at", type_=DateTime)}
+_ADD_ANSWER = insert(_ANSWERS).values(conversation_id=bindparam("b_id"), **_ANSWER_VALUES)
+# Where the database can (PostgreSQL: an UPDATE inside a WITH), the move and the answer are one statement: one round
+# trip instead of two. The answer is inserted only when the UPDATE moved the conversation.
+_MOVED = _ADVANCE.returning(_CONVERSATIONS.c.id).cte("moved")
+_ADVANCE_AND_ADD = insert(_ANSWERS).from_select(["conversation_id", *_ANSWER_VALUES],
+                                                select(_MOVED.c.id, *_ANSWER_VALUES.values()))
 # An answer turn reads the conversation and its answers in one statement (one round trip). result_json, which a
 # turn only writes, is left out so that it is not repeated on every answer row.
 _TURN_COLUMNS = [f.name for f in fields(Loaded) if f.name != "result_json"]
@@ -325,8 +331,9 @@ class Service:
 
     def _advance(self, conversation: Conversation | Loaded, expected_step: int, *, state: str, status: str,
                  result_json: str | None, previous_result_json: str | None,
-                 connection: Connection | None = None) -> None:
-        """Move the conversation on by one step, or raise Conflict when someone else got there first.
+                 connection: Connection | None = None, answer: dict[str, Any] | None = None) -> None:
+        """Move the conversation on by one step, storing the `answer` (b_question_id, b_value_json, b_created_at)
+        that moved it, or raise Conflict when someone else got there first.
 
         On success the loaded conversation carries the new values (what the database now holds), without
         reading the row again.
@@ -334,9 +341,13 @@ class Service:
         values = {"step": expected_step + 1, "updated_at": utcnow(), "state": state, "status": status,
                   "result_json": result_json, "previous_result_json": previous_result_json,
                   "language": self.language_of(conversation)}
-        _, moved = driver.execute(connection or self.db.connection(), _ADVANCE,
-                                  {"b_id": conversation.id, "b_expected": expected_step,
-                                   **{f"b_{k}": v for k, v in values.items()}})
+        parameters = {"b_id": conversation.id, "b_expected": expected_step, **(answer or {}),
+                      **{f"b_{k}": v for k, v in values.items()}}
+        on = connection or self.db.connection()
+        in_one = answer is not None and on.dialect.name == "postgresql"
+        _, moved = driver.execute(on, _ADVANCE_AND_ADD if in_one else _ADVANCE, parameters)
+        if moved == 1 and answer is not None and not in_one:
+            driver.execute(on, _ADD_ANSWER, parameters)
         if moved != 1:
             (connection or self.db).rollback()
             raise Conflict("This conversation has moved on (another answer arrived first).",
@@ -382,18 +393,17 @@ class Service:
             result_json, previous = self._finish(self.texts(engine, language), answers, previous, language), None
         if conversation.parent_id:
             self.touch(conversation.parent_id, connection)  # before the check-in itself: rows are locked parent first
+        stored = {"b_question_id": question_id, "b_value_json": json.dumps(_stored_value(question, values)),
+                  "b_created_at": utcnow()}
         try:
             self._advance(conversation, step, state=next_state, status=status_of(next_state),
-                          result_json=result_json, previous_result_json=previous, connection=connection)
+                          result_json=result_json, previous_result_json=previous, connection=connection, answer=stored)
         except Conflict:
             # Another request won the race. If it was this same answer (a retry sent twice at once), say so.
             conversation, latest, last_row = self._load_turn(connection, conversation_id)
             if _is_retry(conversation, last_row, question_id, values, step):
                 return self._view(conversation, engine, self.with_context(conversation, engine, latest))
             raise
-        driver.execute(connection, _ADD_ANSWER, {"b_conversation_id": conversation.id, "b_question_id": question_id,
-                                                 "b_value_json": json.dumps(_stored_value(question, values)),
-                                                 "b_step": step, "b_created_at": utcnow()})
         connection.commit()
         latest[question_id] = values
         return self._view(conversation, engine, latest, answers)
