@@ -77,7 +77,13 @@ def check_secret_key(app: Flask) -> None:
 
 
 class SafeJSONProvider(DefaultJSONProvider):
-    """JSON nested deeper than Python's recursion limit is malformed input (a 400), not a crash (a 500)."""
+    """JSON nested deeper than Python's recursion limit is malformed input (a 400), not a crash (a 500).
+
+    Responses keep their keys in the order they are built (the contract's order; FHIR's element order) rather than
+    sorted: sorting every object of every response costs time on every request and helps no reader.
+    """
+
+    sort_keys = False
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         try:
