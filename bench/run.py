@@ -220,10 +220,20 @@ CHANGES = """\
   walk takes the first whose test holds, exactly what the machine's `answer` event does; the turn itself still
   fires the one shared Machine (attach, trigger, detach). The Machine subclass skips the `is_<state>` helpers that
   transitions adds to every attached model (a Turn never uses them), which makes attaching ~4× cheaper.
-- **Answer turn, database** (`assistant/engine/conversations.py`): one SELECT reads the conversation and its answers (was two, via
-  the ORM), the UPDATE (compare-and-swap on `step`) and the INSERT are statements built once and executed with
-  parameters on the session's connection, and the conversation is no longer read back after the write (the values
-  written are known). The write path is the same transaction with the same guard.
+- **Answer turn, database** (`assistant/engine/conversations.py`, `assistant/store/driver.py`): one SELECT reads the
+  conversation and its answers (was two, via the ORM); the conversation is not read back after the write (the values
+  written are known). The turn's statements are compiled once per database and run on the driver's own cursor, with
+  the column types' conversions and SQLAlchemy's error handling (a lost connection is discarded, the error is the
+  usual 503): through Core's execution each cost about three times the driver's work. A turn runs in a transaction
+  on a connection of its own rather than the request's ORM session, whose unit of work cost as much as SQLite's own
+  work for the three statements. On PostgreSQL the compare-and-swap UPDATE and the answer's INSERT are one statement
+  (the UPDATE inside a WITH): one round trip fewer. The write path is the same transaction with the same guard.
+- **PostgreSQL pool** (`assistant/store/db.py`): `pool_pre_ping` cost a round trip to the server on every request;
+  a connection is now pinged only after it sat idle in the pool for over 5 s, as pre-ping does it otherwise (a fresh
+  one is not, a failed ping discards the pool's connections and checks out a new one).
+- **Around the turn**: a request without a session cookie gets an empty session at once (Flask built the cookie
+  signer on every request); JSON responses keep their keys in the order they are built instead of sorting them; the
+  reply reuses the answers on the path that the turn has just worked out instead of walking the flow again.
 - **SQLite** (`assistant/store/db.py`): `synchronous=NORMAL` with WAL: no fsync at every commit, only at checkpoints
   (a crash of the app loses nothing committed; a power cut can lose the last commits, never consistency).
 - **Scoring** (`assistant/engine/conditions.py`): each card's rules and their criteria tests are prepared once per
@@ -489,12 +499,12 @@ def gap_note(r: dict[str, Any]) -> str:
             + f"), the request's schema (marshmallow load) {s['request_schema_ms']:.2f} ms, JSON in and out and the "
             f"request context {s['rest_ms']:.2f} ms ({share('rest_ms'):.0f} %), and Service.answer "
             f"{s['service_ms']:.2f} ms ({share('service_ms'):.0f} %): the engine {s['engine_ms']:.2f} ms and the "
-            f"database {s['database_ms']:.2f} ms (one read, one compare-and-swap UPDATE, one INSERT, one commit, the "
-            f"session). The reply is no longer dumped by marshmallow ({s['response_schema_ms']:.2f} ms a turn saved).")
+            f"database {s['database_ms']:.2f} ms (one read, the compare-and-swap UPDATE, the answer's INSERT, the "
+            f"commit, on the driver's cursor). The reply is no longer dumped by marshmallow ({s['response_schema_ms']:.2f} ms a turn saved).")
     if "postgresql" in bd:
         p = bd["postgresql"]
         text += (f" On PostgreSQL Service.answer costs {p['service_ms']:.2f} ms of CPU in the app, most of it "
-                 "psycopg and the round trips of the same statements (plus the pool's pre-ping and BEGIN), "
+                 "psycopg and its four round trips (BEGIN, the read, the UPDATE with its INSERT, COMMIT), "
                  "and the server's own work runs on the same 2 cores.")
     sqlite_answer = load.get("answer (sqlite)")
     if sqlite_answer:
@@ -502,12 +512,12 @@ def gap_note(r: dict[str, Any]) -> str:
         text += (" Under load the latency follows the cost: 16 connections queue on 2 workers, so a turn served at "
                  f"{ratio * 100:.0f} % of the floor's rate waits about {1 / ratio:.1f}× as long at every percentile.")
     if missed:
-        text += (f" **Gap:** {', '.join(missed)} miss the target. What is left is spread thin: the database work "
-                 "(SQLAlchemy Core statements, the session, the commit; on PostgreSQL the pool's pre-ping round "
-                 "trip), the engine's walks and red-flag checks, and Flask's own request handling, none of them "
-                 "more than about a tenth of a turn. Closing it needs the database layer (e.g. the pre-ping "
-                 "replaced by a reconnect on failure, statements on the driver's connection), which is shared "
-                 "code, not the web layer.")
+        text += (f" **Gap:** {', '.join(missed)} miss the target. What is left is spread thin (a sampling "
+                 "profile of the gunicorn workers under wrk): the database's own work (SQLite executing and "
+                 "committing; PostgreSQL's round trips), gunicorn parsing the request and writing the response, "
+                 "Flask's request context and hooks (security headers, rate-limit and CSRF checks), reading and "
+                 "validating the JSON body, the engine (the machine's event, the walks, 54 warning signs) and "
+                 "writing the JSON reply: none of them more than about a tenth of a request.")
     return text
 
 
