@@ -191,10 +191,10 @@ function start(main) {
       el("p", { textContent: q.help })) : null;
     const news = !urgentSeen;
     const panel = urgent(conversation.urgent_advice);
-    ask.replaceChildren(...[panel, heading, help, form].filter(Boolean));
-    ask.classList.remove("enter");
-    void ask.offsetWidth;
-    ask.classList.add("enter");
+    // new nodes slide in by themselves: restarting an animation on #ask would cost a second layout of the page
+    const parts = [panel, heading, help, form].filter(Boolean);
+    for (const part of parts) part.classList.add("enter");
+    ask.replaceChildren(...parts);
     document.title = q.text + " – " + words.site;
     place(heading, panel && news ? panel : null);
     const where = fill(words.question, { number, total });
@@ -235,6 +235,9 @@ function start(main) {
   function moved(data) {
     if (data.status === "finished") return leave(main.dataset.result);
     if (data.status !== "active") return leave(main.dataset.chat);
+    // Let go of the tapped button while the page is still laid out: taking a focused element out of a changed page
+    // makes the browser lay it out there and then, and place() needs one more layout for the new question anyway.
+    if (ask.contains(document.activeElement)) document.activeElement.blur();
     if (!syncLog(data)) return location.assign(main.dataset.chat);
     showQuestion(data);
   }
