@@ -445,9 +445,10 @@ def phone_section(ph: dict[str, Any]) -> list[str]:
            f"protocol ({e['latency_ms']} ms round trip, {e['down_mbit_s']:g} Mbit/s down, {e['up_kbit_s']:g} kbit/s "
            f"up, CPU {e['cpu_slowdown']}× slower), against the app started by the Procfile's own command "
            "(gunicorn alone, production settings, SQLite). A person answers one question after another, "
-           f"{e['reading_s']:g} s to read each; a turn runs from the tap to the next question on screen: with "
-           "JavaScript, the frame in which chat.js has put it in the page; without, the first contentful paint of "
-           "the page the form's POST → 303 → GET ends on. **One round trip** is the floor beside them: a fetch() "
+           f"{e['reading_s']:g} s to read each; a turn runs from the tap (the touchend's own timestamp in the page: the "
+           "finger lifting) to the next question on screen: with JavaScript, the end of the first frame in which "
+           "chat.js has put it in the page; without, the first contentful paint of the page the form's POST → 303 → "
+           "GET ends on, read once that page has loaded. **One round trip** is the floor beside them: a fetch() "
            "of a 300-byte file from the same page, never from the cache, under the same throttling.", "",
            "| | turns | median | worst | median ÷ one round trip |", "|---|---:|---:|---:|---:|",
            f"| one round trip (floor) | 10 | {ph['floor_ms']:.0f} ms | | 1.00 |"]
