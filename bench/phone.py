@@ -14,10 +14,10 @@ how long after the chat page first shows its script has run (module scripts run 
 
 How a turn is timed, so that it is what the person feels and not the measuring:
 - It starts when the finger lifts: the touchend event's own timestamp, the moment the browser took that input in
-  (the click comes from it; a slowed, busy page then still counts in full). It is read in the page by a listener
+  (the click comes from it; a slowed, busy page then still counts in full). It is taken in the page by a listener
   in an isolated world of the bench's own (which runs with the page's JavaScript off as well, and never mixes with
-  chat.js), so that a turn's start and end are on the page's own clock. It comes about 1 ms after Python's clock
-  before the tap.
+  chat.js) and sent out at once through a DevTools binding, so that a turn's start and end are on the page's own
+  clock. It comes about 1 ms after Python's clock before the tap.
 - With JavaScript, it ends when the frame that first has the new question in the page has been rendered: a
   requestAnimationFrame loop (in the same isolated world) sees the question, then a message posted from that frame
   arrives once the frame's style, layout and paint are done. Work that chat.js leaves to the browser's next frame
@@ -46,9 +46,11 @@ READING_S = 1.5
 CHROME_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                "--disable-sync", "--no-first-run"]
 QUESTION = "#answer input[name=question_id]"
-# In the bench's isolated world: the moment the next touch ends (its event's timestamp, epoch ms) ...
-TOUCHED = """window.__touched = new Promise(resolve => addEventListener('touchend',
-  e => resolve(performance.timeOrigin + e.timeStamp), {capture: true, passive: true, once: true})); 1"""
+WORLD = "phone-bench"  # the bench's own isolated world in the page
+# In the bench's isolated world: the moment the next touch ends (its event's timestamp, epoch ms), sent out at once
+# through a binding (the page may be gone by the time the tap's last message has been answered) ...
+TOUCHED = """addEventListener('touchend', e => phoneBenchTouched(String(performance.timeOrigin + e.timeStamp)),
+  {capture: true, passive: true, once: true}); 1"""
 # ... and, with JavaScript, the end of the first frame that has question q in the page (epoch ms).
 SHOWN = """q => { window.__shown = new Promise(resolve => { const look = () => {
     const i = document.querySelector('#answer input[name=question_id]');
@@ -99,10 +101,18 @@ class Phone:
         self._sizes: dict[str, int] = {}
         self.cached: set[str] = set()
         self._world = 0
+        self._touched: float | None = None
+        self.cdp.on("Runtime.bindingCalled", self._binding)
+        self.cdp.send("Runtime.enable")
+        self.cdp.send("Runtime.addBinding", {"name": "phoneBenchTouched", "executionContextName": WORLD})
         self.cdp.on("Network.responseReceived", self._received)
         self.cdp.on("Network.requestServedFromCache", lambda e: self.cached.add(e["requestId"]))
         self.cdp.on("Network.loadingFinished", lambda e: self._sizes.__setitem__(e["requestId"],
                                                                                  int(e["encodedDataLength"])))
+
+    def _binding(self, event: dict[str, Any]) -> None:
+        if event["name"] == "phoneBenchTouched":
+            self._touched = float(event["payload"])
 
     def _received(self, event: dict[str, Any]) -> None:
         response = event["response"]
@@ -146,7 +156,7 @@ class Phone:
         person reads: its scripts never see chat.js's, and run with the page's JavaScript off too)."""
         frame = self.cdp.send("Page.getFrameTree")["frameTree"]["frame"]
         self._world = self.cdp.send("Page.createIsolatedWorld", {"frameId": frame["id"],
-                                                                 "worldName": "phone-bench"})["executionContextId"]
+                                                                 "worldName": WORLD})["executionContextId"]
 
     def in_world(self, expression: str, wait: bool = False) -> Any:
         found = self.cdp.send("Runtime.evaluate", {"contextId": self._world, "expression": expression,
@@ -162,10 +172,16 @@ class Phone:
         locator.scroll_into_view_if_needed()
         box = locator.bounding_box()
         self.in_world(TOUCHED)
+        self._touched = None
         point = {"x": box["x"] + box["width"] / 2, "y": box["y"] + box["height"] / 2}
         self.cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [point]})
         self.cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-        return self.in_world("window.__touched", wait=True)
+        deadline = time.monotonic() + 10
+        while self._touched is None:
+            if time.monotonic() > deadline:
+                raise TimeoutError("the tap's touchend never reached the page")
+            self.page.wait_for_timeout(5)
+        return self._touched
 
     def answer(self, question: str, value: Any, following: str) -> float:
         """One turn; returns ms from the tap to the next question on screen."""
