@@ -195,7 +195,8 @@ function start(main) {
     const parts = [panel, heading, help, form].filter(Boolean);
     for (const part of parts) part.classList.add("enter");
     ask.replaceChildren(...parts);
-    document.title = q.text + " – " + words.site;
+    const title = q.text + " – " + words.site;  // the tab's title can wait until the question is drawn
+    requestAnimationFrame(() => setTimeout(() => { document.title = title; }));
     place(heading, panel && news ? panel : null);
     const where = fill(words.question, { number, total });
     say(`${panel && news ? `${words.today} ${conversation.urgent_advice.text} ` : ""}${where}: ${q.text}`);
