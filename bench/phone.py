@@ -9,6 +9,10 @@ For JavaScript on and off, in a fresh browser profile each:
                  the first contentful paint of the page the form's POST -> 303 -> GET ends on
   repeat visit   the chat page opened again later with a warm cache: what goes over the network besides the page
   floor          one round trip as the page sees it: fetch() of a 300-byte file, never from the cache
+  PRG floor      the no-JS turn of a bare page (bench/prg_floor_app.py: a heading and one submit button, no CSS, no
+                 script, served by its own gunicorn like the app) whose form posts to a route that answers 303 to
+                 the same bare page: two round trips plus the browser's own navigation work, whatever the page.
+                 Timed exactly as the no-JS turns (Phone.answer), 12 turns, in a fresh browser context
 And a fast tapper: with JavaScript on and an empty cache, the first answer tapped the moment its button shows, and
 how long after the chat page first shows its script has run (module scripts run before DOMContentLoaded).
 
@@ -36,13 +40,14 @@ import statistics
 import time
 from typing import Any
 
-from common import OUT, PROFILES, ProcfileServer, reset_database, servers
+from common import OUT, PROFILES, ProcfileServer, Server, reset_database, servers
 
 LATENCY_MS = 150
 DOWN_BYTES_S = 1.6e6 / 8
 UP_BYTES_S = 750e3 / 8
 CPU_SLOWDOWN = 4
 READING_S = 1.5
+PRG_FLOOR_TURNS = 12
 CHROME_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                "--disable-sync", "--no-first-run"]
 QUESTION = "#answer input[name=question_id]"
@@ -243,6 +248,24 @@ def conversation(browser, base: str, javascript: bool, floor_page=None) -> dict[
         phone.close()
 
 
+def prg_floor(browser, base: str) -> dict[str, Any]:
+    """The bare page's no-JS turns through its own POST -> 303 -> GET: the same Phone, pause and timing as the
+    product's no-JS turns, in a fresh browser context with JavaScript off."""
+    phone = Phone(browser, base, False)
+    try:
+        phone.page.goto(base + "/?n=0", wait_until="load")
+        turns = []
+        for n in range(PRG_FLOOR_TURNS):
+            assert phone.page.locator(QUESTION).input_value() == f"q{n}"
+            phone.page.wait_for_timeout(READING_S * 1000)
+            turns.append(round(phone.answer(f"q{n}", "next", f"q{n + 1}")))
+        parts = {key: statistics.median(p[key] for p in phone.parts) for key in phone.parts[0]}
+        return {"turns_ms": turns, "median_parts_ms": parts, "median_ms": statistics.median(turns),
+                "worst_ms": max(turns)}
+    finally:
+        phone.close()
+
+
 def fast_tap(browser, base: str) -> dict[str, Any]:
     """Empty cache, JavaScript on: the first answer tapped as soon as it shows. Handled in place (chat.js was
     ready), or by the plain form (a page load): either way exactly one answer must be stored."""
@@ -285,10 +308,11 @@ def run() -> dict[str, Any]:
     url = f"sqlite:///{OUT / 'phone.sqlite3'}"
     reset_database(url)
     server = ProcfileServer("phone", url)
+    bare = Server("prg-floor", "prg_floor_app:app")  # the PRG floor's bare page, under gunicorn like the app
     result: dict[str, Any] = {"emulation": {"latency_ms": LATENCY_MS, "down_mbit_s": DOWN_BYTES_S * 8 / 1e6,
                                             "up_kbit_s": UP_BYTES_S * 8 / 1e3, "cpu_slowdown": CPU_SLOWDOWN,
                                             "reading_s": READING_S}}
-    with servers(server), sync_playwright() as playwright:
+    with servers(server, bare), sync_playwright() as playwright:
         base = f"http://localhost:{server.port}"  # localhost: a secure context, so the Secure cookies are kept
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROME_ARGS)
         try:
@@ -303,6 +327,14 @@ def run() -> dict[str, Any]:
                 result[name]["floor_ratio"] = round(result[name]["median_ms"] / result["floor_ms"], 2)
                 print(f"  {name}: median {result[name]['median_ms']} ms, worst {result[name]['worst_ms']} ms "
                       f"({result[name]['floor_ratio']}x the floor of {result['floor_ms']} ms)", flush=True)
+            prg = prg_floor(browser, bare.url)
+            prg["floor_ratio"] = round(prg["median_ms"] / result["floor_ms"], 2)
+            result["prg_floor_ms"] = prg
+            nojs = result["no_javascript"]
+            nojs["prg_floor_ratio"] = round(nojs["median_ms"] / prg["median_ms"], 2)
+            print(f"  PRG floor (bare page, no JS): median {prg['median_ms']} ms, worst {prg['worst_ms']} ms "
+                  f"({prg['floor_ratio']}x the floor); the no-JS turn is {nojs['prg_floor_ratio']}x "
+                  "it", flush=True)
             result["fast_tap"] = fast_tap(browser, base)
         finally:
             browser.close()
