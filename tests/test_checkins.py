@@ -173,3 +173,29 @@ def test_an_intake_nobody_came_back_to_goes_with_its_check_ins(app, client, inta
     assert purged.conversations == 2
     assert purged.answers == len(WIDESPREAD_PAIN) + len(CALM_DAY)
     assert client.get(f"/api/v1/conversations/{checkin.id}").status_code == 404
+
+
+def test_a_check_in_answer_holds_one_pooled_connection_at_a_time(app, client, intake):
+    """The turn runs on a connection of its own; the intake it reads for context is read on that same connection,
+    not on a second one from the pool (a request never waits on the pool for a connection it already holds)."""
+    from sqlalchemy import event
+    engine = app.extensions["db_engine"]
+    out, most = [0], [0]
+
+    def checkout(*_):
+        out[0] += 1
+        most[0] = max(most[0], out[0])
+
+    def checkin(*_):
+        out[0] -= 1
+
+    checkin_flow = CheckIn(client, intake.id)
+    event.listen(engine, "checkout", checkout)
+    event.listen(engine, "checkin", checkin)
+    try:
+        checkin_flow.through(CALM_DAY)
+    finally:
+        event.remove(engine, "checkout", checkout)
+        event.remove(engine, "checkin", checkin)
+    assert checkin_flow.conversation["status"] == "finished"
+    assert most[0] == 1

@@ -225,6 +225,20 @@ def test_a_connection_in_steady_use_is_not_pinged_on_every_request(proxied, monk
     assert pings == [1]  # idle long enough: pinged once before use
 
 
+def test_every_pooled_connection_busy_is_503_not_500(tmp_path):
+    """The pool's own timeout (all its connections in use for longer than it waits) is storage unavailable too."""
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+    app = make_app(f"sqlite:///{tmp_path / 'pool.sqlite3'}")
+    bp = Blueprint("pool_busy", __name__)
+
+    @bp.get("/test-pool-busy")
+    def busy():
+        raise PoolTimeout("QueuePool limit reached")
+
+    app.register_blueprint(bp)
+    assert_unavailable_page(app.test_client().get("/test-pool-busy"))
+
+
 def test_database_timeouts_add_up_to_less_than_five_seconds():
     """The worst case of a request on a silent database: its pooled connection times out, the reconnect too."""
     from assistant.store.db import ANSWER_TIMEOUT, CONNECT_TIMEOUT, SERVER_TIMEOUTS
@@ -352,6 +366,34 @@ def test_sqlite_opened_read_only_writes_again_once_permissions_are_back(app_fold
     app.extensions["db_engine"].dispose()
     said = [r.getMessage() for r in caplog.records if r.name == "assistant.store.db"]
     assert said and f"{path} is read-only" in said[0] and "without a restart" in said[0], said  # at start-up
+
+
+def test_an_answer_on_a_read_only_sqlite_is_503_and_applies_once_writable(app_folder):
+    """A turn's statements run on the driver's cursor (store/driver.py): a read-only file is still a 503 for an
+    answer and a rewind, never a 500, and the same answer applies once the permissions are back."""
+    path = app_folder / "assistant.sqlite3"
+    url = f"sqlite:///{path}"
+    with as_app_user():
+        db.upgrade(url)
+        app = make_app(url)
+        conversation = app.test_client().post("/api/v1/conversations", json={}).get_json()
+        app.extensions["db_engine"].dispose()
+    path.chmod(0o444)
+    with as_app_user():
+        app = make_app(url)
+        client = app.test_client()
+        assert_unavailable_json(answer(client, conversation, "40_49"))
+        assert_unavailable_json(client.post(f"/api/v1/conversations/{conversation['id']}/rewind",
+                                            json={"question_id": "age_band"}))
+    path.chmod(0o644)
+    with as_app_user():
+        statuses = []
+        for _ in range(3):
+            statuses.append(answer(client, conversation, "40_49").status_code)
+            if statuses[-1] == 200:
+                break
+        assert statuses[-1] == 200 and statuses.count(503) <= 1, statuses
+    app.extensions["db_engine"].dispose()
 
 
 def test_start_up_says_clearly_when_the_database_folder_is_not_writable(app_folder, caplog):

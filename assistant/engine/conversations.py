@@ -146,6 +146,12 @@ class Service:
         self.region = region  # the person's country (from the browser's language), for the same-day action
         self.language = language  # the language this request asks for; None: the conversation's own
         self._followed: dict[str, tuple[Answers, tuple[str, ...]]] = {}  # intake id -> (answers, lifestyle ids)
+        self._turn: Connection | None = None  # an answer turn's own connection, while it runs
+
+    def _reader(self) -> Connection:
+        """Where reads go: the running answer turn's connection (one connection per request at a time), else the
+        request's session."""
+        return self._turn or self.db.connection()
 
     def language_of(self, conversation: Conversation | Loaded) -> str:
         return self.language or conversation.language or ENGLISH
@@ -163,7 +169,7 @@ class Service:
 
     def _load(self, conversation_id: str) -> Conversation:
         """The conversation as a detached object: read here, changed only through _advance and delete."""
-        row = self.db.connection().execute(_LOAD, {"b_id": conversation_id}).first() \
+        row = self._reader().execute(_LOAD, {"b_id": conversation_id}).first() \
             if _known_shape(conversation_id) else None
         if row is None:
             raise NotFound("No conversation with that id. It may have been deleted or never existed.")
@@ -213,7 +219,7 @@ class Service:
         return question.narrowed(self.followed(conversation.parent_id)[1])
 
     def _latest_answers(self, conversation_id: str) -> tuple[Answers, Row | None]:
-        rows = self.db.connection().execute(_ANSWER_ROWS, {"b_id": conversation_id}).all()
+        rows = self._reader().execute(_ANSWER_ROWS, {"b_id": conversation_id}).all()
         latest = {row.question_id: _values(row.value_json) for row in rows}
         return latest, (rows[-1] if rows else None)
 
@@ -360,7 +366,11 @@ class Service:
         a turn (three statements, nothing for the ORM to track) does not need."""
         with self.db.get_bind().connect() as connection:
             connection.begin()  # committed by _answer once the turn is stored; anything else is rolled back
-            return self._answer(connection, conversation_id, question_id, raw_value, step)
+            self._turn = connection
+            try:
+                return self._answer(connection, conversation_id, question_id, raw_value, step)
+            finally:
+                self._turn = None
 
     def _answer(self, connection: Connection, conversation_id: str, question_id: str, raw_value: Any,
                 step: int) -> dict[str, Any]:

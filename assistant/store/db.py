@@ -82,6 +82,8 @@ def _ping_when_idle(engine: Engine) -> None:
         try:
             engine.dialect.do_ping(dbapi_connection)
         except engine.dialect.loaded_dbapi.Error as error:
+            if not engine.dialect.is_disconnect(error, dbapi_connection, None):
+                raise  # as pre-ping: only a lost connection is replaced, any other error is reported
             raise exc.InvalidatePoolError("a pooled connection did not answer a ping") from error
 
 

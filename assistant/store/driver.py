@@ -31,7 +31,7 @@ class Compiled:
 
     def parameters(self, values: dict[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         values = {**values, **{name: process(values[name]) for name, process in self.binds.items() if name in values}}
-        return tuple(values[name] for name in self.order) if self.order else values
+        return tuple(values[name] for name in self.order) if self.order is not None else values
 
     def rows(self, fetched: list[tuple]) -> list[dict[str, Any]]:
         rows = [dict(zip(self.columns, row)) for row in fetched]
@@ -41,16 +41,17 @@ class Compiled:
         return rows
 
 
-_COMPILED: dict[tuple[int, str], tuple[Executable, Compiled]] = {}
+_COMPILED: dict[tuple[int, int], tuple[Executable, Dialect, Compiled]] = {}
 
 
 def compiled(statement: Executable, dialect: Dialect) -> Compiled:
-    """The statement compiled for this dialect (statements are module constants: compiled once per process)."""
-    key = (id(statement), dialect.name)
+    """The statement compiled for this engine's dialect (statements are module constants, engines live as long as
+    their app: each is compiled once per engine). The entry keeps both alive, so their ids are not reused."""
+    key = (id(statement), id(dialect))
     entry = _COMPILED.get(key)
-    if entry is None or entry[0] is not statement:
-        entry = _COMPILED[key] = (statement, Compiled(statement, dialect))
-    return entry[1]
+    if entry is None or entry[0] is not statement or entry[1] is not dialect:
+        entry = _COMPILED[key] = (statement, dialect, Compiled(statement, dialect))
+    return entry[2]
 
 
 def execute(connection: Connection, statement: Executable, values: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
@@ -61,10 +62,20 @@ def execute(connection: Connection, statement: Executable, values: dict[str, Any
     try:
         cursor.execute(prepared.sql, parameters)
         fetched = cursor.fetchall() if cursor.description else []
-        return prepared.rows(fetched), cursor.rowcount
-    except connection.dialect.loaded_dbapi.Error as error:
-        # SQLAlchemy's own handling: the handle_error hooks, a lost connection invalidated, the error wrapped.
-        connection._handle_dbapi_exception(error, prepared.sql, parameters, cursor, None)
-        raise  # not reached: the line above raises the wrapped error
-    finally:
+        rowcount = cursor.rowcount
+    except BaseException as error:
+        # The statement is closed first: SQLite does not really close a connection that is discarded (a disconnect,
+        # a read-only file) while one of its statements is open. Then SQLAlchemy's own handling, as for any
+        # statement: the handle_error hooks, a lost or interrupted connection invalidated, the error wrapped.
+        _close(cursor)
+        connection._handle_dbapi_exception(error, prepared.sql, parameters, None, None)
+        raise  # not reached: the line above raises
+    cursor.close()
+    return prepared.rows(fetched), rowcount
+
+
+def _close(cursor: Any) -> None:
+    try:
         cursor.close()
+    except Exception:  # the connection is already gone: the error being handled is the one to report
+        pass

@@ -14,7 +14,7 @@ from typing import Callable, Literal, TypeVar
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError, TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import NotFound as HTTPNotFound
 
@@ -180,6 +180,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(DBAPIError)
+    @app.errorhandler(PoolTimeout)  # every pooled connection busy for longer than the pool waits
     def storage_down(err: Exception):
         # Only the type: the statement and its parameters may hold someone's answers.
         log.warning("storage unavailable: %s", type(err).__name__)
