@@ -228,7 +228,9 @@ CHANGES = """\
   usual 503): through Core's execution each cost about three times the driver's work. A turn runs in a transaction
   on a connection of its own rather than the request's ORM session, whose unit of work cost as much as SQLite's own
   work for the three statements. On PostgreSQL the compare-and-swap UPDATE and the answer's INSERT are one statement
-  (the UPDATE inside a WITH): one round trip fewer. The write path is the same transaction with the same guard.
+  (the UPDATE inside a WITH), atomic by itself and guarded by the step the turn read, so the turn runs without a
+  transaction around it: two round trips (was six, with the pre-ping, BEGIN and COMMIT). On SQLite the UPDATE and the
+  INSERT stay one transaction with the same guard.
 - **PostgreSQL pool** (`assistant/store/db.py`): `pool_pre_ping` cost a round trip to the server on every request;
   a connection is now pinged only after it sat idle in the pool for over 5 s, as pre-ping does it otherwise (a fresh
   one is not, a failed ping discards the pool's connections and checks out a new one).
@@ -532,7 +534,7 @@ def gap_note(r: dict[str, Any]) -> str:
     if "postgresql" in bd:
         p = bd["postgresql"]
         text += (f" On PostgreSQL Service.answer costs {p['service_ms']:.2f} ms of CPU in the app, most of it "
-                 "psycopg and its four round trips (BEGIN, the read, the UPDATE with its INSERT, COMMIT), "
+                 "psycopg and its two round trips (the read; the UPDATE with the answer's INSERT), "
                  "and the server's own work runs on the same 2 cores.")
     sqlite_answer = load.get("answer (sqlite)")
     if sqlite_answer:
