@@ -135,7 +135,7 @@ def test_a_turn_cut_in_the_middle_leaves_nothing_half_written(proxied):
     conversation = client.post("/api/v1/conversations", json={}).get_json()
     before = state(direct, conversation["id"])
 
-    proxy.cut_when(b"INSERT INTO answer")  # after the step moved on inside the transaction, before the answer row
+    proxy.cut_when(b"INSERT INTO answer")  # the write that moves the step on and stores the answer row
     assert_unavailable_json(answer(client, conversation, "40_49"))
     assert proxy.cuts == 1
     assert state(direct, conversation["id"]) == before  # neither the step nor the answer: the turn rolled back
@@ -180,7 +180,7 @@ def test_a_database_going_silent_in_the_middle_of_a_turn_leaves_nothing_half_wri
     conversation = client.post("/api/v1/conversations", json={}).get_json()
     before = state(direct, conversation["id"])
 
-    proxy.freeze_when(b"INSERT INTO answer")  # the step moved on inside the transaction; then silence
+    proxy.freeze_when(b"INSERT INTO answer")  # the write that moves the step on is sent; then silence
     assert_unavailable_json(answer(client, conversation, "40_49"))
     assert proxy.frozen, "the turn ended only because the guard thawed the database"
     proxy.thaw()  # what was held back now arrives, without a COMMIT, on a connection the app has closed

@@ -1,4 +1,4 @@
-"""Conversations: create, answer (one transaction per turn), rewind, delete, result.
+"""Conversations: create, answer (its write all or nothing: one transaction, or one statement), rewind, delete, result.
 
 The web layers call these; they never touch SQL or YAML themselves. Turns are guarded by the `step` column:
 an UPDATE ... WHERE step = :expected applies exactly one of two concurrent answers (SQLite and PostgreSQL).
