@@ -82,8 +82,10 @@ _ADVANCE = (update(_CONVERSATIONS)
                     status=bindparam("b_status"), result_json=bindparam("b_result_json"),
                     previous_result_json=bindparam("b_previous_result_json"), language=bindparam("b_language")))
 # The answer that moved a conversation on from step b_expected.
-_ANSWER_VALUES = {"question_id": bindparam("b_question_id", type_=String), "value_json": bindparam("b_value_json", type_=Text),
-                  "step": bindparam("b_expected", type_=Integer), "created_at": bindparam("b_created_at", type_=DateTime)}
+_ANSWER_VALUES = {"question_id": bindparam("b_question_id", type_=String),
+                  "value_json": bindparam("b_value_json", type_=Text),
+                  "step": bindparam("b_expected", type_=Integer),
+                  "created_at": bindparam("b_created_at", type_=DateTime)}
 _ADD_ANSWER = insert(_ANSWERS).values(conversation_id=bindparam("b_id"), **_ANSWER_VALUES)
 # Where the database can (PostgreSQL: an UPDATE inside a WITH), the move and the answer are one statement: one round
 # trip instead of two. The answer is inserted only when the UPDATE moved the conversation.
@@ -472,5 +474,5 @@ class Service:
 
     def touch(self, conversation_id: str, connection: Connection | None = None) -> None:
         """Mark a conversation as in use (a check-in keeps its intake from being purged)."""
-        (connection or self.db.connection()).execute(update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == conversation_id)
-                                     .values(updated_at=utcnow()))
+        touched = update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == conversation_id).values(updated_at=utcnow())
+        (connection or self.db.connection()).execute(touched)
