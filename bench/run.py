@@ -205,6 +205,10 @@ CHANGES = """\
   were `no-cache` and every page revalidated the render-blocking stylesheet). Pages and JSON go out as Brotli or
   gzip when asked (Flask-Compress), so gunicorn alone, as the Procfile runs it, sends what the page-weight table
   says; `no-store` stays on everything personal.
+- **Chat script** (`assistant/static/chat.js`, `app.css`): the next question is drawn with one layout of the page
+  instead of three (the tapped button lets go of its focus before the page changes; the new parts slide in by
+  themselves instead of restarting an animation with a forced reflow); the tab's title is set after the question is
+  drawn; the entrance starts at 60 % opacity and lasts 150 ms, so the question is readable from its first frame.
 - **Script loading** (`base.html`): scripts are modules in `<head>`, fetched alongside the stylesheet instead of
   found at the end of the body; the landing page prefetches chat.js, so on the chat page it runs from the cache.
 - **Answer turn, web layer**: the reply is the service's dict as it is (`api.conversation_out`), not dumped again
@@ -348,7 +352,7 @@ def write_doc(r: dict[str, Any], before: dict[str, Any] | None) -> str:
             "", "| layer | " + " | ".join(bd) + " |", "|---|" + "---:|" * len(bd)]
     labels = [("floor: bare Flask, fixed JSON", "floor_ms"), ("stack floor: product app, fixed JSON", "stack_floor_ms"),
               ("answer turn, whole request", "answer_turn_ms"), ("of which Service.answer", "service_ms"),
-              ("— engine", "engine_ms"), ("— database (reads, write, commit, session)", "database_ms"),
+              ("— engine", "engine_ms"), ("— database (the read, the write, the commit)", "database_ms"),
               ("of which request schema (marshmallow load)", "request_schema_ms"),
               ("of which the rest (JSON in and out, request context)", "rest_ms"),
               ("not in the turn any more: the response schema's dump", "response_schema_ms")]
