@@ -83,12 +83,16 @@ class Server:
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
 
+    cwd: Path | None = None  # where the command runs (None: here)
+
+    def command(self) -> list[str]:
+        return [str(VENV_BIN / "gunicorn"), "--workers", str(self.workers), "--bind", f"{HOST}:{self.port}",
+                "--chdir", str(BENCH), "--pythonpath", str(ROOT), "--log-level", "warning", "--timeout", "30",
+                self.app]
+
     def start(self) -> "Server":
         OUT.mkdir(exist_ok=True)
-        command = [str(VENV_BIN / "gunicorn"), "--workers", str(self.workers), "--bind", f"{HOST}:{self.port}",
-                   "--chdir", str(BENCH), "--pythonpath", str(ROOT), "--log-level", "warning",
-                   "--timeout", "30", self.app]
-        self.process = subprocess.Popen(command, env=self.env, stdout=self.log.open("w"),
+        self.process = subprocess.Popen(self.command(), cwd=self.cwd, env=self.env, stdout=self.log.open("w"),
                                         stderr=subprocess.STDOUT, start_new_session=True)
         try:
             wait_for_port(self.port)
@@ -129,6 +133,8 @@ class ProcfileServer(Server):
     """The app started exactly as the Procfile's `web:` line starts it (gunicorn alone, gunicorn.conf.py, 2 workers),
     on 127.0.0.1 through $PORT, with production settings: nothing in front of it compresses or caches."""
 
+    cwd = ROOT  # the Procfile's command runs from the project's root
+
     def __init__(self, name: str, database_url: str) -> None:
         super().__init__(name, "", {"DATABASE_URL": database_url, "PUBLIC_URL": "https://bench.invalid",
                                     "WEB_CONCURRENCY": "2"})
@@ -139,17 +145,6 @@ class ProcfileServer(Server):
         line = next(l for l in (ROOT / "Procfile").read_text().splitlines() if l.startswith("web:"))
         words = shlex.split(line.removeprefix("web:"))
         return [str(VENV_BIN / words[0]), *words[1:], "--log-level", "warning"]
-
-    def start(self) -> "Server":
-        OUT.mkdir(exist_ok=True)
-        self.process = subprocess.Popen(self.command(), cwd=ROOT, env=self.env, stdout=self.log.open("w"),
-                                        stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            wait_for_port(self.port)
-        except RuntimeError:
-            self.stop()
-            raise RuntimeError(f"{self.name} did not start; see {self.log}") from None
-        return self
 
 
 @contextmanager

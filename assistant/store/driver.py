@@ -2,8 +2,8 @@
 
 Every answer runs the same three small statements (read the conversation with its answers, move it on, add the
 answer). Through SQLAlchemy's Core execution each costs several times the driver's own work: the compiled-cache
-lookup, parameter and result processing, result objects. Here they run on the request's connection, in its
-transaction, with the column types' own conversions; a driver error goes through SQLAlchemy's error handling, so a
+lookup, parameter and result processing, result objects. Here they run on the turn's connection (in its
+transaction, where it has one), with the column types' own conversions; a driver error goes through SQLAlchemy's error handling, so a
 lost connection is discarded from the pool and the error is the same as anywhere else (a 503).
 """
 from __future__ import annotations
@@ -35,7 +35,7 @@ class Compiled:
 
     def rows(self, fetched: list[tuple]) -> list[dict[str, Any]]:
         rows = [dict(zip(self.columns, row)) for row in fetched]
-        for row in rows if self.results else ():
+        for row in rows:
             for name, process in self.results:
                 row[name] = process(row[name])
         return rows
@@ -55,7 +55,8 @@ def compiled(statement: Executable, dialect: Dialect) -> Compiled:
 
 
 def execute(connection: Connection, statement: Executable, values: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
-    """Run `statement` with `values` in the connection's transaction: (rows as dicts, rows affected)."""
+    """Run `statement` with `values` on the connection (in its transaction, when it has one): (rows as dicts, rows
+    affected)."""
     prepared = compiled(statement, connection.dialect)
     parameters = prepared.parameters(values)
     cursor = connection.connection.cursor()
