@@ -336,6 +336,12 @@ function start(main) {
     }
   });
 
+  // A tapped answer button does not take the focus (as on iOS): the page is not restyled for it between the tap and
+  // the answer being sent, and the next question takes the focus anyway.
+  document.addEventListener("mousedown", (event) => {
+    if (event.target.closest("#answer button")) event.preventDefault();
+  });
+
   // body map regions toggle in place (without JavaScript they round-trip through the server)
   document.addEventListener("click", (event) => {
     const button = event.target.closest("button[name=toggle]");

@@ -37,9 +37,14 @@ def test_whole_conversation_by_taps_reaches_a_result(page: Page, shot):
 def test_the_chat_stays_on_one_page_moves_focus_and_announces(page: Page, shot):
     start(page)
     first_url = page.url
+    page.evaluate("""() => { window.focusedButtons = [];
+      addEventListener('focusin', e => { if (e.target.closest('#answer button')) focusedButtons.push(e.target.value); },
+                       true); }""")
     answer_one(page, "40_49")
     expect(page.locator("#log .turn")).to_have_count(1)
     expect(page.locator("#q-text")).to_be_focused()
+    # the tapped button never took the focus (nothing to restyle between the tap and the answer being sent)
+    assert page.evaluate("focusedButtons") == []
     expect(page.locator("#announce")).to_contain_text("Question 2")
     expect(page.locator("#progress-n")).to_have_text("2")
     assert page.url == first_url  # no page load: answered over the JSON API
