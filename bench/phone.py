@@ -21,11 +21,13 @@ How a turn is timed, so that it is what the person feels and not the measuring:
   (the click comes from it; a slowed, busy page then still counts in full). It is taken in the page by a listener
   in an isolated world of the bench's own (which runs with the page's JavaScript off as well, and never mixes with
   chat.js) and sent out at once through a DevTools binding, so that a turn's start and end are on the page's own
-  clock. It comes about 1 ms after Python's clock before the tap.
+  clock. It comes about 1 ms after Python's clock before the tap. The finger stays down 80 ms (TAP_HOLD_MS), about
+  as long as a person's tap: sent back to back, the touch's end waited behind the work of its start.
 - With JavaScript, it ends when the frame that first has the new question in the page has been rendered: a
-  requestAnimationFrame loop (in the same isolated world) sees the question, then a message posted from that frame
-  arrives once the frame's style, layout and paint are done. Work that chat.js leaves to the browser's next frame
-  counts, as it does on a phone (the requestAnimationFrame callback alone comes before that work).
+  MutationObserver (in the same isolated world) sees the question arrive, then a message posted from the next
+  frame's requestAnimationFrame callback arrives once that frame's style, layout and paint are done. Work that
+  chat.js leaves to the browser's next frame counts, as it does on a phone (the requestAnimationFrame callback alone
+  comes before that work). Nothing of the bench runs while the turn waits on the network.
 - Without JavaScript, it ends at the first contentful paint of the page the redirect ends on, read from the page's
   performance timeline once it has loaded. Nothing is evaluated in the page while it loads: Playwright's tap()
   waits for the navigation it starts to commit, and polling the new page from then on took its main thread, on a
@@ -47,6 +49,7 @@ DOWN_BYTES_S = 1.6e6 / 8
 UP_BYTES_S = 750e3 / 8
 CPU_SLOWDOWN = 4
 READING_S = 1.5
+TAP_HOLD_MS = 80
 PRG_FLOOR_TURNS = 12
 CHROME_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                "--disable-sync", "--no-first-run"]
@@ -56,14 +59,22 @@ WORLD = "phone-bench"  # the bench's own isolated world in the page
 # through a binding (the page may be gone by the time the tap's last message has been answered) ...
 TOUCHED = """addEventListener('touchend', e => phoneBenchTouched(String(performance.timeOrigin + e.timeStamp)),
   {capture: true, passive: true, once: true}); 1"""
-# ... and, with JavaScript, the end of the first frame that has question q in the page (epoch ms).
-SHOWN = """q => { window.__shown = new Promise(resolve => { const look = () => {
-    const i = document.querySelector('#answer input[name=question_id]');
-    if (!(i && i.value === q)) return requestAnimationFrame(look);
-    const c = new MessageChannel();  // delivered after this frame's rendering
-    c.port1.onmessage = () => resolve(performance.timeOrigin + performance.now());
-    c.port2.postMessage(0);
-  }; requestAnimationFrame(look); }); return 1; }"""
+# ... and, with JavaScript, the end of the first frame that has question q in the page (epoch ms). A MutationObserver
+# notices the question the moment chat.js puts it in the page, then a requestAnimationFrame callback (the next frame,
+# the one that draws it) posts a message, delivered once that frame's style, layout and paint are done. Nothing runs
+# in the page while the turn waits on the network: a check at every frame would take a slowed main thread's time
+# and keep it making frames, which a real phone at rest does not.
+SHOWN = """q => { window.__shown = new Promise(resolve => {
+    const there = () => { const i = document.querySelector('#answer input[name=question_id]'); return i && i.value === q; };
+    const drawn = () => requestAnimationFrame(() => {
+      const c = new MessageChannel();  // delivered after this frame's rendering
+      c.port1.onmessage = () => resolve(performance.timeOrigin + performance.now());
+      c.port2.postMessage(0);
+    });
+    if (there()) return drawn();
+    const watch = new MutationObserver(() => { if (there()) { watch.disconnect(); drawn(); } });
+    watch.observe(document, {childList: true, subtree: true, attributes: true, attributeFilter: ['value']});
+  }); return 1; }"""
 FCP = """() => { const p = performance.getEntriesByName('first-contentful-paint')[0];
   return p ? performance.timeOrigin + p.startTime : null; }"""
 PAINTED = """q => { const i = document.querySelector('#answer input[name=question_id]');
@@ -180,6 +191,7 @@ class Phone:
         self._touched = None
         point = {"x": box["x"] + box["width"] / 2, "y": box["y"] + box["height"] / 2}
         self.cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [point]})
+        self.page.wait_for_timeout(TAP_HOLD_MS)
         self.cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
         deadline = time.monotonic() + 10
         while self._touched is None:
