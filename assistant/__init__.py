@@ -11,7 +11,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from assistant import cli, config
     from assistant.content import wording
     from assistant.store import db
-    from assistant.web import api, chat, checkin, delivery, errors, i18n, openapi, security, share, share_api
+    from assistant.web import (api, chat, checkin, delivery, errors, fhir_definitions, i18n, openapi, security,
+                               share, share_api)
     from assistant.engine.machine import Engines
     from assistant.content.flows import load_flows
     from assistant.content.translations import Languages
@@ -42,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(checkin.bp)
     app.register_blueprint(share.bp)
     app.register_blueprint(share_api.bp)
+    app.register_blueprint(fhir_definitions.bp)
     app.register_blueprint(openapi.bp)
     security.limit_routes(app)
     return app

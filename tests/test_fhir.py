@@ -398,6 +398,16 @@ def test_public_fhir_resources_and_the_shared_export_can_be_read_from_another_or
     assert "Access-Control-Allow-Methods" not in refused.headers
 
 
+def test_the_definitions_may_be_cached_and_a_shared_export_may_not(client, talk):
+    for path in (QUESTIONNAIRE, "/api/v1/flows/muscle-pain/codesystems/sex", "/api/v1/flows/muscle-pain/valuesets/sex"):
+        assert client.get(path).headers["Cache-Control"] == "public, max-age=3600", path
+    conversation = talk().through(WIDESPREAD_PAIN)
+    link = client.post(f"/api/v1/conversations/{conversation.id}/shares", json={}).get_json()
+    export = client.get(re.search(r"/s/[^/]+", link["url"]).group(0) + "/fhir")
+    assert export.status_code == 200 and export.headers["Cache-Control"] == "no-store"
+    assert client.get("/api/v1/flows/nope/questionnaire").headers["Cache-Control"] == "no-store"
+
+
 def test_nothing_else_is_opened_to_other_origins(client, talk):
     conversation = talk()
     for response in (client.get(f"/api/v1/conversations/{conversation.id}", headers=ORIGIN),

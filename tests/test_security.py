@@ -266,6 +266,28 @@ def test_starting_check_ins_is_rate_limited_on_its_own(sqlite_url):
     app.extensions["db_engine"].dispose()
 
 
+def test_a_tool_may_fetch_every_fhir_definition_at_once_while_share_links_stay_slowed(sqlite_url):
+    """The Questionnaire, CodeSystems and ValueSets are public, with no key to guess: not under the share API's limit."""
+    from assistant.web.security import BLUEPRINT_LIMITS
+    app = rate_limited_app(sqlite_url)
+    client = app.test_client()
+    definitions = []
+    for engine in app.extensions["engines"].all():
+        flow = engine.flow
+        base = f"/api/v1/flows/{flow.id}"
+        definitions.append(f"{base}/questionnaire?version={flow.version}")
+        for question in flow.questions:
+            definitions += [f"{base}/codesystems/{question.id}?version={flow.version}",
+                            f"{base}/valuesets/{question.id}?version={flow.version}"]
+    share_limit = int(BLUEPRINT_LIMITS["share_api"].split()[0])
+    assert len(definitions) > 2 * share_limit
+    statuses = {client.get(path).status_code for path in definitions}
+    assert statuses == {200}
+    limited = exhaust(client, "/api/v1/conversations/" + "a" * 43 + "/shares", {}, share_limit)  # 404 until limited
+    assert_rate_limited(limited, share_limit)
+    app.extensions["db_engine"].dispose()
+
+
 def fail_storage(monkeypatch) -> None:
     """Every share-link lookup meets a storage outage."""
     from sqlalchemy.exc import OperationalError

@@ -62,7 +62,7 @@ def answered_in(language: str) -> None:
 
 
 def _content_language(response: Response) -> Response:
-    if request.blueprint in ("api", "share_api") and response.mimetype.endswith("json"):
+    if request.blueprint in ("api", "share_api", "fhir_definitions") and response.mimetype.endswith("json"):
         response.headers["Content-Language"] = g.get("content_language") or page_language()
     elif response.mimetype == "text/html":
         response.headers.setdefault("Content-Language", page_language())
