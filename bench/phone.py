@@ -65,7 +65,10 @@ TOUCHED = """addEventListener('touchend', e => phoneBenchTouched(String(performa
 # in the page while the turn waits on the network: a check at every frame would take a slowed main thread's time
 # and keep it making frames, which a real phone at rest does not.
 SHOWN = """q => { window.__shown = new Promise(resolve => {
-    const there = () => { const i = document.querySelector('#answer input[name=question_id]'); return i && i.value === q; };
+    const there = () => {
+      const i = document.querySelector('#answer input[name=question_id]');
+      return i && i.value === q;
+    };
     const drawn = () => requestAnimationFrame(() => {
       const c = new MessageChannel();  // delivered after this frame's rendering
       c.port1.onmessage = () => resolve(performance.timeOrigin + performance.now());
@@ -233,6 +236,12 @@ class Phone:
             self.page.wait_for_timeout(20)
         raise TimeoutError(f"no page showing {following!r} painted")
 
+    def median_parts(self) -> dict[str, float] | None:
+        """No JavaScript: the median moment of each part of the turns so far (None with JavaScript)."""
+        if not self.parts:
+            return None
+        return {key: statistics.median(p[key] for p in self.parts) for key in self.parts[0]}
+
     def floor(self) -> list[float]:
         icon = self.page.locator("link[rel=icon]").get_attribute("href")
         return self.page.evaluate(FLOOR, icon)
@@ -253,7 +262,7 @@ def conversation(browser, base: str, javascript: bool, floor_page=None) -> dict[
             turns.append(round(phone.answer(question, profile[question], asked[n + 1])))
             if n == 2:  # later, the same phone opens the chat again
                 repeat = phone.load("/chat")
-        parts = {key: statistics.median(p[key] for p in phone.parts) for key in phone.parts[0]} if phone.parts else None
+        parts = phone.median_parts()
         return {"first_visit": first, "repeat_visit": repeat, "turns_ms": turns, "median_parts_ms": parts,
                 "median_ms": statistics.median(turns), "worst_ms": max(turns)}
     finally:
@@ -271,7 +280,7 @@ def prg_floor(browser, base: str) -> dict[str, Any]:
             assert phone.page.locator(QUESTION).input_value() == f"q{n}"
             phone.page.wait_for_timeout(READING_S * 1000)
             turns.append(round(phone.answer(f"q{n}", "next", f"q{n + 1}")))
-        parts = {key: statistics.median(p[key] for p in phone.parts) for key in phone.parts[0]}
+        parts = phone.median_parts()
         return {"turns_ms": turns, "median_parts_ms": parts, "median_ms": statistics.median(turns),
                 "worst_ms": max(turns)}
     finally:

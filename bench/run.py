@@ -449,11 +449,11 @@ def phone_targets(ph: dict[str, Any]) -> list[str]:
         out.append(f"| slow phone, {PHONE_MODES[mode]}: median turn ≤ {limit:g}× one round trip | "
                    f"{m['floor_ratio']:.2f}× ({m['median_ms']:.0f} vs {ph['floor_ms']:.0f} ms){beside} | "
                    f"{ok(m['floor_ratio'] <= limit)} |")
-    repeats = [ph[mode]["repeat_visit"] for mode in TARGETS["phone"]]
+    repeats = {mode: ph[mode]["repeat_visit"] for mode in TARGETS["phone"]}
     out.append("| a repeat visit fetches only the page | " + "; ".join(
-        f"{PHONE_MODES[mode]}: {ph[mode]['repeat_visit']['requests']} request(s), "
-        f"{ph[mode]['repeat_visit']['revalidated']} revalidated" for mode in TARGETS["phone"]) + " | "
-        f"{ok(all(v['requests'] == 1 and v['revalidated'] == 0 for v in repeats))} |")
+        f"{PHONE_MODES[mode]}: {visit['requests']} request(s), {visit['revalidated']} revalidated"
+        for mode, visit in repeats.items()) + " | "
+        f"{ok(all(v['requests'] == 1 and v['revalidated'] == 0 for v in repeats.values()))} |")
     return out
 
 

@@ -267,7 +267,8 @@ def test_starting_check_ins_is_rate_limited_on_its_own(sqlite_url):
 
 
 def test_a_tool_may_fetch_every_fhir_definition_at_once_while_share_links_stay_slowed(sqlite_url):
-    """The Questionnaire, CodeSystems and ValueSets are public, with no key to guess: not under the share API's limit."""
+    """The Questionnaire, CodeSystems and ValueSets are public, with no key to guess: not under the share API's
+    limit."""
     from assistant.web.security import BLUEPRINT_LIMITS
     app = rate_limited_app(sqlite_url)
     client = app.test_client()

@@ -3,8 +3,8 @@
 Every answer runs the same three small statements (read the conversation with its answers, move it on, add the
 answer). Through SQLAlchemy's Core execution each costs several times the driver's own work: the compiled-cache
 lookup, parameter and result processing, result objects. Here they run on the turn's connection (in its
-transaction, where it has one), with the column types' own conversions; a driver error goes through SQLAlchemy's error handling, so a
-lost connection is discarded from the pool and the error is the same as anywhere else (a 503).
+transaction, where it has one), with the column types' own conversions; a driver error goes through SQLAlchemy's
+error handling, so a lost connection is discarded from the pool and the error is the same as anywhere else (a 503).
 """
 from __future__ import annotations
 
