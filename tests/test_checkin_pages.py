@@ -2,8 +2,11 @@
 day saved, and only ever the check-in of the intake this device holds."""
 import re
 import threading
+from datetime import date, timedelta
 
 import pytest
+
+from assistant.engine.checkins import today
 
 from .conftest import WIDESPREAD_PAIN
 from .test_chat import Chat, csrf_of
@@ -19,8 +22,8 @@ def finished_chat(client) -> Chat:
     return person
 
 
-def answer_check_in(person: Chat, day: dict) -> None:
-    person.post("/checkin/start")
+def answer_check_in(person: Chat, day: dict, **start: str) -> None:
+    person.post("/checkin/start", **start)
     assert person.page.request.path == "/checkin"
     while person.page.request.path == "/checkin":
         question = person.question
@@ -41,6 +44,30 @@ def test_a_check_in_without_javascript_ends_on_the_saved_day_and_the_result_show
     assert 'class="trend-chart"' in result and "Pain 6 on 1 day;" in result
     [entry] = client.get(f"/api/v1/conversations/{person.id}/checkins").get_json()
     assert entry["scores"] == {"pain": 6, "sleep": 4, "energy": 3, "interference": 5}
+
+
+def entry_days(client, intake_id: str) -> list[str]:
+    return [entry["date"] for entry in client.get(f"/api/v1/conversations/{intake_id}/checkins").get_json()]
+
+
+@pytest.mark.parametrize("offset", [-1, 1], ids=["phone-behind-utc", "phone-ahead-of-utc"])
+def test_a_check_in_is_for_the_day_on_the_phone_and_the_chart_shows_it(client, offset):
+    """chat.js sends the phone's date with "Check in today": a phone in California in the evening, or in Japan in
+    the morning, is a day off UTC's date. The check-in is for the phone's day, and the diary's chart ends on it."""
+    person = finished_chat(client)
+    day = today() + timedelta(days=offset)
+    answer_check_in(person, CALM_DAY, date=day.isoformat())
+    assert entry_days(client, person.id) == [day.isoformat()]
+    result = client.get("/chat/result").text
+    assert "Pain 6 on 1 day;" in result and f"{day.day} {day:%B %Y}" in result
+
+
+@pytest.mark.parametrize("sent", ["", "yesterday", "2020-01-01", (date.today() + timedelta(days=3)).isoformat()])
+def test_without_the_phones_date_or_with_one_that_is_not_today_anywhere_the_day_is_utcs(client, sent):
+    person = finished_chat(client)
+    answer_check_in(person, CALM_DAY, date=sent)
+    assert person.page.request.path == "/checkin/done"
+    assert entry_days(client, person.id) == [today().isoformat()]
 
 
 def test_a_check_in_cookie_of_another_intake_is_never_shown(app, client):

@@ -5,6 +5,15 @@
 const main = document.querySelector("main.chat");
 if (main) start(main);
 
+// "Check in today" means today on the phone, not on the server's clock (UTC): the start form carries the phone's
+// date, put in as the form is sent (the page may have been open since yesterday). Without it the server uses UTC's.
+document.addEventListener("submit", (event) => {
+  const day = event.target.querySelector("input[data-phone-day]");
+  if (!day) return;
+  const now = new Date();
+  day.value = [now.getFullYear(), now.getMonth() + 1, now.getDate()].map((n) => String(n).padStart(2, "0")).join("-");
+});
+
 function start(main) {
   const $ = (sel, root = document) => root.querySelector(sel);
   const api = main.dataset.api;

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from assistant.content import regions
 from assistant.content.flows import EXCLUSIVE_VALUE
-from assistant.engine.checkins import Checkins, today
+from assistant.engine.checkins import Checkins, day_of, today
 from assistant.web import chat, i18n, security, trend
 from assistant.web.errors import Conflict, Invalid, NotFound
 
@@ -63,7 +63,9 @@ def diary_trend(intake_id: str, clinical: bool = False) -> trend.Trend | None:
     else:
         label = tried.label
         name = lambda area: lowercase_first(tried.label(area).split(" (")[0])  # noqa: E731 (short names mid-sentence)
-    return trend.build(entries, label, today(), summary_name=name, compact=clinical, say=gettext)
+    # A phone ahead of UTC dates its check-in a day after the server's date: the chart ends on whichever is later.
+    end = max([today(), *(entry.day for entry in entries)])
+    return trend.build(entries, label, end, summary_name=name, compact=clinical, say=gettext)
 
 
 def lowercase_first(text: str) -> str:
@@ -93,6 +95,15 @@ def held() -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     return intake, service.get(checkin_id) if Checkins(service).belongs(checkin_id, intake["id"]) else None
 
 
+def phone_day() -> date | None:
+    """The date on the person's phone, which chat.js puts in the start form: a check-in is for their day, not for
+    the server's (UTC). None without it (no JavaScript), or for a date that is not today anywhere: then UTC's."""
+    try:
+        return day_of(date.fromisoformat(request.form.get("date", "")))
+    except (ValueError, Invalid):
+        return None
+
+
 def elsewhere(intake: dict[str, Any] | None) -> Response:
     """No check-in to show: back to the result, or to the start."""
     return chat.go("chat.result") if intake is not None else chat.go("chat.landing")
@@ -105,7 +116,7 @@ def start():
     intake = chat.current()
     if intake is None or intake["status"] != "finished":
         return elsewhere(intake)
-    checkin, _ = Checkins(chat.service()).start(intake["id"])
+    checkin, _ = Checkins(chat.service()).start(intake["id"], phone_day())
     return remember(go("checkin.page"), checkin["id"])
 
 

@@ -3,6 +3,8 @@ the chat's own pages, to the saved day and the trend chart on the result page.""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -81,5 +83,25 @@ def test_a_warning_sign_in_a_check_in_stops_it_with_the_emergency_panel(browser,
         expect(page.locator("#progress-label")).to_have_text("Question 1 of about 6")
         answer_through(page, {"red_flags": ["chest_pain"]})
         expect(page.get_by_role("link", name=re.compile(r"Call \d+"))).to_be_visible()
+    finally:
+        context.close()
+
+
+def test_a_phone_a_day_off_utc_checks_in_on_its_own_day(browser, browser_context_args):
+    """A phone whose date is not the server's (UTC's): far west of UTC before 11:00 UTC, far east from 10:00 UTC.
+    "Check in today" sends the phone's date, and the diary shows the check-in on that day."""
+    zone = "Pacific/Kiritimati" if datetime.now(timezone.utc).hour >= 10 else "Pacific/Pago_Pago"  # UTC+14, UTC-11
+    phone_day = datetime.now(ZoneInfo(zone)).date()
+    assert phone_day != datetime.now(timezone.utc).date()
+    context = browser.new_context(**browser_context_args, timezone_id=zone)
+    page = context.new_page()
+    try:
+        start(page)
+        answer_through(page, SHOULDERS_AND_HIPS)
+        check_in(page)
+        expect(page).to_have_url(re.compile(r"/checkin/done"))
+        page.get_by_role("link", name="Back to your result").tap()
+        page.locator("#diary summary", has_text="The numbers, day by day").tap()
+        expect(page.locator("#diary table tbody th")).to_have_text(f"{phone_day.day} {phone_day:%B %Y}")
     finally:
         context.close()
