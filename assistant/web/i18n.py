@@ -91,10 +91,13 @@ def switch() -> list[dict[str, str]]:
 
 
 def _local(target: str | None) -> str:
-    """Only a path on this site (never another host) is a place to go back to."""
-    parts = urlsplit(target or "/")
-    return target if target and not parts.scheme and not parts.netloc and target.startswith("/") \
-        and not target.startswith("//") else "/"
+    """Only a path on this site (never another host), and one that can stand in a Location header (no control
+    characters such as a line break), is a place to go back to."""
+    if not target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return "/"
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") \
+        else "/"
 
 
 @bp.get("/language/<code>")
