@@ -235,11 +235,22 @@ def test_resume_later_with_the_cookie(chat, client):
     assert again.text.count('class="turn"') == 2
 
 
+def test_the_plain_start_of_a_page_opened_earlier_never_deletes_the_conversation_this_device_holds(chat, client):
+    """A landing page opened before the conversation existed (another tab, a page kept open) shows the plain Start,
+    which does not ask first: it leads to the conversation instead of deleting it, its result and its links."""
+    old_landing = client.get("/").text
+    person = chat()
+    person.answer("40_49")
+    started = client.post("/start", data={"csrf_token": csrf_of(old_landing)})
+    assert started.status_code == 303 and started.headers["Location"] == "/chat#ask"
+    assert client.get(f"/api/v1/conversations/{person.id}").get_json()["step"] == 1  # kept, with its answer
+
+
 def test_start_over_and_delete(chat, client):
     person = chat()
     person.answer("40_49")
     first = person.id
-    person.post("/start")
+    person.post("/start", confirmed="1")  # the button inside "Start over", which asks first
     assert person.id != first and person.question == "age_band"
     assert client.get(f"/api/v1/conversations/{first}").status_code == 404
     second = person.id

@@ -149,5 +149,5 @@ def test_start_over_and_delete_ask_first(client):
                             person.html, re.S)
         assert confirm, label
         assert f'action="{action}"' in confirm.group(1) and button in confirm.group(1)
-        assert "will be deleted" in confirm.group(1)
+        assert "will be deleted" in confirm.group(1) and 'name="confirmed" value="1"' in confirm.group(1)
     assert person.html.count('action="/start"') == 1 and person.html.count('action="/chat/delete"') == 1

@@ -267,8 +267,11 @@ def landing():
 
 @bp.post("/start")
 def start():
-    """Start a new conversation; one this device held before is deleted (it says so beside the button)."""
+    """Start a new conversation. One this device holds is deleted only from the step that asks first (`confirmed`):
+    the plain Start of a page opened before it existed (another tab, an old landing page) leads to it instead."""
     old = current()
+    if old is not None and request.form.get("confirmed") != "1":
+        return go("chat.conversation")
     if old is not None:
         service().delete(old["id"])
     conversation = service().create(flow_id())
