@@ -177,6 +177,15 @@ def test_share_api_errors(client, talk, finished):
     assert response.get_json()["error"]["code"] == "not_finished"
 
 
+def test_a_check_in_is_shared_with_its_intake_not_on_its_own(client, finished):
+    from .test_checkins import CALM_DAY, CheckIn
+    checkin = CheckIn(client, finished.id).through(CALM_DAY)
+    assert checkin.conversation["status"] == "finished"
+    response = client.post(f"/api/v1/conversations/{checkin.id}/shares", json={})
+    assert response.status_code == 404 and "intake" in response.get_json()["error"]["message"]
+    assert client.post(f"/api/v1/conversations/{finished.id}/shares", json={}).status_code == 201
+
+
 # --- expiry and revoke over HTTP --------------------------------------------------------------------------------------
 
 def test_expired_link_is_a_friendly_410(client, clock, finished):

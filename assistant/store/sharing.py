@@ -67,6 +67,8 @@ class Sharing:
             raise Invalid(f"A link can last from {MIN_DAYS} to {MAX_DAYS} days.",
                           fields={"expires_in_days": f"must be between {MIN_DAYS} and {MAX_DAYS}"})
         conversation = self._conversation(conversation_id)
+        if conversation.parent_id is not None:  # a daily check-in: its intake's summary and exports show it
+            raise NotFound("A check-in is shared with its intake: make the link with the intake's id.")
         if conversation.result_json is None:
             raise Conflict("Finish the conversation first: a link shares its summary.", code="not_finished")
         now = self.now()
