@@ -191,6 +191,9 @@ def test_body_map_toggles_regions_without_javascript(chat):
     person.answer(["neck", "calves"], toggle="neck")
     assert "Picked: Calves" in text_of(person.html) and 'value="neck" class="region row-2" aria-pressed="false"' in person.html
     assert person.step == step and person.api()["step"] == int(step)  # toggling stores nothing
+    # only the map's own regions go back in the address: a forged value or toggle is dropped, never echoed
+    person.answer(["calves", "calves", "nowhere"] + [f"v{n}" for n in range(500)], toggle="evil")
+    assert person.page.request.args.getlist("pick") == ["calves"] and len(person.page.request.url) < 300
     person.answer(["calves", "hips"])
     assert person.question == "pain_sides"
     assert person.api()["answers"]["pain_locations"] == ["calves", "hips"]

@@ -70,6 +70,17 @@ def test_without_the_phones_date_or_with_one_that_is_not_today_anywhere_the_day_
     assert entry_days(client, person.id) == [today().isoformat()]
 
 
+def test_none_of_these_with_a_warning_sign_keeps_the_sign_ticked_as_in_the_chat(client):
+    person = finished_chat(client)
+    person.post("/checkin/start")
+    assert person.question == "red_flags"
+    person.post("/checkin/answer", question_id="red_flags", step=person.step, value=["none", "chest_pain"])
+    assert person.page.request.args.get("notice") == "none_mixed"
+    assert "We kept your other choices" in person.html
+    assert re.search(r'<input type="checkbox" name="value" value="chest_pain"[^>]* checked', person.html)
+    assert not re.search(r'<input type="checkbox" name="value" value="none"[^>]* checked', person.html)
+
+
 def test_a_check_in_cookie_of_another_intake_is_never_shown(app, client):
     other = app.test_client()
     other_person = finished_chat(other)

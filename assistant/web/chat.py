@@ -299,6 +299,31 @@ def _step(raw: str | None) -> int | None:
         return None
 
 
+def form_answer(question: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """What a form post answers to `question` (the chat's and the check-in's): (value, {}) to send on, or (None,
+    the query of the page to come back to, with its notice and the choices kept). Only the question's own options
+    are kept and sent back in the address; anything else in the form is dropped."""
+    offered = {option["value"] for option in question["options"]}
+    values = list(dict.fromkeys(request.form.getlist("value")))
+    kept = [v for v in values if v in offered]
+    toggle = request.form.get("toggle")
+    if toggle is not None:  # body map without JavaScript: a region button toggles, the page comes back
+        if toggle in offered:
+            kept = [v for v in kept if v != toggle] if toggle in kept else kept + [toggle]
+        if toggle in kept:  # "None of these" stands alone
+            kept = [toggle] if toggle == EXCLUSIVE_VALUE else [v for v in kept if v != EXCLUSIVE_VALUE]
+        return None, {"pick": kept, "picked": "1"}
+    if question["type"] == "multi":
+        if not values:
+            return None, {"notice": "empty", "picked": "1"}
+        if EXCLUSIVE_VALUE in values and len(values) > 1:
+            return None, {"notice": "none_mixed", "picked": "1", "pick": [v for v in kept if v != EXCLUSIVE_VALUE]}
+        return values, {}
+    if len(values) != 1:
+        return None, {"notice": "invalid"}
+    return values[0], {}
+
+
 @bp.post("/chat/answer")
 def answer():
     conversation = current()
@@ -309,29 +334,12 @@ def answer():
         return go("chat.conversation")
     question_id = request.form.get("question_id", "")
     step = _step(request.form.get("step"))
-    values = request.form.getlist("value")
     if question_id != question["id"] or step != conversation["step"]:
         # an old tab or a double tap: do not guess, show where the conversation is now
         return go("chat.conversation", notice="moved")
-
-    toggle = request.form.get("toggle")
-    if toggle is not None:  # body map without JavaScript: a region button toggles, the page comes back
-        picked = [v for v in values if v != toggle] if toggle in values else values + [toggle]
-        if toggle in picked:  # "None of these" stands alone
-            picked = [toggle] if toggle == EXCLUSIVE_VALUE else [v for v in picked if v != EXCLUSIVE_VALUE]
-        return go("chat.conversation", pick=picked, picked="1")
-
-    if question["type"] == "multi":
-        if not values:
-            return go("chat.conversation", notice="empty", picked="1")
-        if EXCLUSIVE_VALUE in values and len(values) > 1:
-            return go("chat.conversation", notice="none_mixed", picked="1",
-                      pick=[v for v in values if v != EXCLUSIVE_VALUE])
-        value: Any = values
-    else:
-        if len(values) != 1:
-            return go("chat.conversation", notice="invalid")
-        value = values[0]
+    value, back = form_answer(question)
+    if back:
+        return go("chat.conversation", **back)
     urgency_before = conversation.get("urgency")
     try:
         conversation = service().answer(conversation["id"], question_id, value, step)

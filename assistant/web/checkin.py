@@ -11,12 +11,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import format_date, get_locale, gettext
 from werkzeug.wrappers import Response
 
 from assistant.content import regions
-from assistant.content.flows import EXCLUSIVE_VALUE
 from assistant.engine.checkins import Checkins, day_of, today
 from assistant.web import chat, i18n, security, trend
 from assistant.web.errors import Conflict, Invalid, NotFound
@@ -80,9 +79,7 @@ def remember(response: Response, checkin_id: str) -> Response:
     return response
 
 
-def go(endpoint: str, **params: Any) -> Response:
-    query = "&".join(f"{k}={v}" for k, v in params.items() if v)
-    return redirect(url_for(endpoint) + (f"?{query}" if query else ""), code=303)
+go = chat.go  # a 303 to a page, its query built the same way
 
 
 def held() -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
@@ -141,19 +138,11 @@ def answer():
         return go("checkin.page") if checkin else elsewhere(intake)
     question = checkin["question"]
     step = chat._step(request.form.get("step"))
-    values = request.form.getlist("value")
     if request.form.get("question_id") != question["id"] or step != checkin["step"]:
         return go("checkin.page", notice="moved")  # an old tab or a double tap: show where it is now
-    if question["type"] == "multi":
-        if not values:
-            return go("checkin.page", notice="empty")
-        if EXCLUSIVE_VALUE in values and len(values) > 1:
-            return go("checkin.page", notice="none_mixed")
-        value: Any = values
-    elif len(values) != 1:
-        return go("checkin.page", notice="invalid")
-    else:
-        value = values[0]
+    value, back = chat.form_answer(question)
+    if back:
+        return go("checkin.page", **back)
     before = checkin.get("urgency")
     try:
         checkin = chat.service().answer(checkin["id"], question["id"], value, step)
