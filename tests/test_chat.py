@@ -31,7 +31,8 @@ class Chat:
         self.client = client
         landing = client.get("/")
         assert landing.status_code == 200
-        started = client.post("/start", data={"csrf_token": csrf_of(landing.text)})
+        again = {"confirmed": "1"} if 'name="confirmed"' in landing.text else {}  # "Start again", which asks first
+        started = client.post("/start", data={"csrf_token": csrf_of(landing.text), **again})
         assert started.status_code == 303 and started.headers["Location"] == "/chat#ask"  # opens at the question
         self.page = client.get("/chat")
 
@@ -497,7 +498,9 @@ def test_elsewhere_the_same_day_action_is_the_doctor_and_the_page_says_how(chat,
     person.answer("40_49")
     person.answer(["fainting"])
     panel = person.html[person.html.index("urgent"):person.html.index('id="q-text"')]
-    assert 'href="#what-to-do">Call your doctor&#39;s office now</a>' in panel and 'id="what-to-do"' in panel
+    # no number to dial for it in the US: the words in bold, not a button that says call and only scrolls
+    assert '<p class="say-now primary act"><strong>Call your doctor&#39;s office now</strong></p>' in panel
+    assert 'href="#what-to-do"' not in panel and 'id="what-to-do"' in panel
     assert "call 911" in text_of(panel)  # only for getting much worse
     assert 'href="tel:911"' not in panel
 
