@@ -39,7 +39,7 @@ def test_it_follows_the_newest_intake_and_borrows_its_warning_signs_and_lifestyl
     assert DAILY.question("tried").label("pacing") == next(c.title for c in INTAKE.lifestyle if c.id == "pacing")
     assert DAILY.levels == INTAKE.levels
     assert DAILY.scores == ("pain", "sleep", "energy", "interference")
-    assert [q.id for q in DAILY.context] == ["age_band", "exposures", "triggers", "weakness_pattern"]
+    assert {q.id for q in DAILY.context} == {"age_band", "exposures", "triggers", "weakness_pattern"}
 
 
 @pytest.mark.parametrize("sign", [v for v in INTAKE.question("red_flags").values if v != "none"])

@@ -230,6 +230,22 @@ def test_every_ticked_sign_raises_a_flag_with_a_source(assess, value):
     assert at_least(result, "soon")
 
 
+# --- dark pee after exercise: one instruction, never "if your pee turns dark" to someone whose pee is dark -------------
+
+@pytest.mark.parametrize("exposures", [["none"], ["statin"]])
+def test_dark_pee_after_exercise_leads_with_a_and_e_and_no_advice_waits_for_what_was_said(assess, exposures):
+    """New weakness after hard exercise and pee like cola (with a statin or without): the first advice, which the
+    chat says at once, is A&E today, and no other flag's text tells them what to do "if" their pee turns dark."""
+    result = assess({**PAIN_AND_WEAK, "red_flags": ["dark_urine"], "pain_locations": ["thighs", "calves"],
+                     "duration": "under_2_weeks", "onset": "sudden", "triggers": ["exertion"], "exposures": exposures})
+    ids = flag_ids(result)
+    assert ids[0] == "dark_urine_exertion" and "sudden_weakness_after_exertion" in ids, ids
+    assert "go to A&E today" in result["red_flags"][0]["text"]
+    assert not [f["id"] for f in result["red_flags"] if "turns dark" in f["text"]]
+    assert not [sign for sign in result["safety_net"]["signs"] if "pee turns dark" in sign]
+    assert [sign for sign in assess({})["safety_net"]["signs"] if "pee turns dark" in sign]  # said to everyone else
+
+
 # --- giant cell arteritis: the card, the flag and the banner agree ---------------------------------------------------
 
 PMR_AND_HEADACHE = {**CALM, "age_band": "65_plus", "pain_locations": ["shoulders", "hips", "neck"],
