@@ -99,7 +99,8 @@ def test_under_18_stops_with_no_cards_on_the_api(client):
     result = client.get(f"/api/v1/conversations/{conversation['id']}/result").get_json()
     assert result["status"] == "stopped_not_adult"
     assert result["conditions"] == [] and result["lifestyle"] == []
-    assert "adults" in result["advice"]["title"] and len(result["get_help"]) == 3
+    assert "adults" in result["advice"]["title"] and len(result["get_help"]) == 4
+    assert "tell an adult you trust now" in result["get_help"][1] and "988 (US)" in result["get_help"][1]
 
 
 def test_under_18_stops_on_assess_whatever_else_is_answered(client):

@@ -42,9 +42,12 @@ def test_a_same_day_answer_is_said_at_once_and_the_person_can_finish(browser, br
         panel = page.locator("#ask .urgent")
         expect(panel.get_by_role("heading")).to_have_text("This needs a doctor today")
         expect(panel).to_contain_text("blood clot")
-        action = panel.locator("a").first  # the first thing to do: the doctor, not the emergency number
+        # the first thing to do: the doctor, not the emergency number; in the US there is no number to dial for it,
+        # so it is said in bold, not as a button that would only scroll
+        action = panel.locator(".act")
         expect(action).to_have_text("Call your doctor's office now")
-        expect(action).to_have_attribute("href", "#what-to-do")
+        expect(panel.locator("a.btn")).to_have_count(0)
+        assert action.evaluate("node => node.tagName") == "P"
         assert on_screen(panel.get_by_role("heading")) and on_screen(action), "said where the person is looking"
         assert on_screen(page.locator("#q-text")) or javascript  # with JS the panel is scrolled into view first
         expect(panel).to_contain_text("You can still answer the rest")
@@ -54,8 +57,9 @@ def test_a_same_day_answer_is_said_at_once_and_the_person_can_finish(browser, br
         answer_through(page, story)
         expect(page).to_have_url(re.compile(r"/chat/result"))
         first = page.locator("main > .panel").first
-        links = first.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
-        assert links.index("#what-to-do") < links.index("tel:911"), links
+        expect(first.locator(".say-now")).to_have_text("Call your doctor's office now")
+        expect(first.locator("a.btn", has_text="Call")).to_have_count(0)  # no button that says call and does not
+        assert first.inner_text().index("Call your doctor's office now") < first.inner_text().index("call 911")
 
 
 # --- adults only ------------------------------------------------------------------------------------------------------
@@ -68,7 +72,8 @@ def test_under_18_ends_on_the_kind_page_with_no_cards(browser, browser_context_a
         main = page.locator("main")
         expect(main.get_by_role("heading", level=1)).to_have_text(re.compile("adults"))
         expect(main.get_by_role("heading", name="When to get help for a child")).to_be_visible()
-        expect(main.locator(".signs li")).to_have_count(3)
+        expect(main.locator(".signs li")).to_have_count(4)
+        expect(main.locator(".signs li").nth(1)).to_contain_text("free helpline")  # for a teenager who is not safe
         expect(main).to_contain_text("Call 999 (UK), 911 (US) or 112 now")  # at once
         expect(main).to_contain_text("today")  # and when a child should be seen today
         for selector in ("form#answer", ".cards", ".condition", ".lifestyle", "progress"):
