@@ -171,7 +171,11 @@ function start(main) {
     if (!advice || !urgentTpl) return null;
     const node = urgentTpl.content.firstElementChild.cloneNode(true);
     $(".why-urgent", node).textContent = advice.text;
-    Object.assign($(".act", node), { href: advice.action.href, textContent: advice.action.label });
+    // a button that dials where there is a number for it, else the words alone (as _today.html draws them)
+    const { href, label } = advice.action;
+    $(".act", node).replaceWith(href.startsWith("tel:")
+      ? el("a", { className: "btn primary act", href, textContent: label })
+      : el("p", { className: "say-now primary act" }, el("strong", { textContent: label })));
     if (urgentSeen) node.classList.add("again");
     urgentSeen = true;
     return node;
