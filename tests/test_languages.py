@@ -163,7 +163,8 @@ def test_a_link_answered_in_one_language_reads_in_the_clinicians_and_says_so(cli
 
 def test_the_switch_remembers_the_choice_and_only_goes_back_to_this_site(client):
     chosen = client.get("/language/xx?next=/chat")
-    assert chosen.status_code == 303 and chosen.headers["Location"].endswith("/chat")
+    assert chosen.status_code == 303 and chosen.headers["Location"].endswith("/chat#ask")  # at the question
+    assert client.get("/language/xx?next=/chat/result").headers["Location"].endswith("/chat/result")
     assert "lang=xx" in chosen.headers["Set-Cookie"]
     assert '<html lang="xx">' in client.get("/").text
     for outside in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)", "/a%0d%0aSet-Cookie:x=1",

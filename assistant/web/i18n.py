@@ -15,6 +15,7 @@ from babel import Locale, UnknownLocaleError, localedata
 from flask_babel import Babel
 
 COOKIE = "lang"
+QUESTION_PAGES = ("/chat", "/checkin")  # the chat's and the check-in's question pages
 COOKIE_DAYS = 365
 
 babel = Babel()
@@ -104,6 +105,8 @@ def _local(target: str | None) -> str:
 def choose(code: str):
     """The switch on every page: remember the choice in a cookie and go back to the page."""
     back = _local(request.args.get("next"))
+    if urlsplit(back).path in QUESTION_PAGES and "#" not in back:
+        back += "#ask"  # back at the question, as after an answer, not at the top of the earlier answers
     response = redirect(back, code=303)
     if code in supported():
         response.set_cookie(COOKIE, code, max_age=COOKIE_DAYS * 24 * 3600, path="/", samesite="Lax", httponly=True,
