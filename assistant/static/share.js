@@ -37,8 +37,11 @@ if (url && share && navigator.share) {
   });
 }
 
-const words = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {weekday: "long", day: "numeric", month: "long", year: "numeric",
-                                                   hour: "numeric", minute: "2-digit"});
+// In the page's language as the phone writes it (en-GB: day before month, 24-hour), with its time zone named.
+const language = document.documentElement.lang || "en";
+const locale = (navigator.languages || []).find((tag) => tag.split("-")[0] === language) || language;
+const words = new Intl.DateTimeFormat(locale, {weekday: "long", day: "numeric", month: "long", year: "numeric",
+                                               hour: "numeric", minute: "2-digit", timeZoneName: "short"});
 for (const time of document.querySelectorAll("time[data-local]")) {
   const moment = new Date(time.dateTime);
   if (!Number.isNaN(moment.getTime())) time.textContent = words.format(moment);
