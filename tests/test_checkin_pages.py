@@ -42,6 +42,7 @@ def test_a_check_in_without_javascript_ends_on_the_saved_day_and_the_result_show
     assert "Today's check-in is saved" in person.html and 'class="trend-chart"' in person.html
     result = client.get("/chat/result").text
     assert 'class="trend-chart"' in result and "Pain 6 on 1 day;" in result
+    assert "Check in again today" in result and "Your new answers will replace today's." in result
     [entry] = client.get(f"/api/v1/conversations/{person.id}/checkins").get_json()
     assert entry["scores"] == {"pain": 6, "sleep": 4, "energy": 3, "interference": 5}
 

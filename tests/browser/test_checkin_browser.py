@@ -16,7 +16,7 @@ DAY = {"red_flags": ["none"], "pain": "6", "sleep": "4", "energy": "3", "interfe
 
 
 def check_in(page: Page, tried_first_area: bool = True) -> list[str]:
-    page.get_by_role("button", name="Check in today").tap()
+    page.get_by_role("button", name=re.compile(r"^Check in (again )?today$")).tap()
     expect(page.locator("form#answer")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/checkin"))
     asked = answer_through(page, DAY, until="tried")
@@ -52,7 +52,8 @@ def test_a_check_in_from_the_result_page_adds_a_day_to_the_chart(browser, browse
         expect(page.locator("#diary table tbody tr")).to_have_count(1)
         expect(page.locator("#diary table tbody td").first).to_have_text("6")
 
-        # again the same day: the new answers replace the first ones, still one day on the chart
+        # again the same day: the button says so and that the new answers replace the first ones; still one day
+        expect(page.locator("#diary")).to_contain_text("Your new answers will replace today's.")
         check_in(page, tried_first_area=False)
         page.get_by_role("link", name="Back to your result").tap()
         page.locator("#diary summary", has_text="The numbers, day by day").tap()
@@ -78,7 +79,7 @@ def test_a_warning_sign_in_a_check_in_stops_it_with_the_emergency_panel(browser,
     try:
         start(page)
         answer_through(page, SHOULDERS_AND_HIPS)
-        page.get_by_role("button", name="Check in today").tap()
+        page.get_by_role("button", name=re.compile(r"^Check in (again )?today$")).tap()
         expect(page.locator("form#answer")).to_be_visible()
         expect(page.locator("#progress-label")).to_have_text("Question 1 of about 6")
         answer_through(page, {"red_flags": ["chest_pain"]})
