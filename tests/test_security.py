@@ -384,8 +384,10 @@ def test_request_size_limit_is_413_json_for_the_api_and_a_page_for_forms(prod):
     big = "x" * (prod.config["MAX_CONTENT_LENGTH"] + 1)
     api = client.post("/api/v1/assess", data=big, content_type="application/json", base_url="https://localhost")
     assert api.status_code == 413 and api.get_json()["error"]["code"] == "too_large"
-    form = client.post("/test-form", data={"note": big}, base_url="https://localhost")
+    form = client.post("/test-form", data={"note": big}, base_url="https://localhost",
+                       headers={"Accept-Language": "es"})
     assert form.status_code == 413 and "text/html" in form.content_type
+    assert "así que no se cambió nada" in form.text and "capacity limit" not in form.text  # the page's own words
 
 
 def test_absurdly_nested_json_is_a_400_not_a_crash(client):
@@ -403,6 +405,17 @@ def test_wrong_method_is_405_with_allow(client):
     assert response.status_code == 405
     assert response.get_json()["error"]["code"] == "method_not_allowed"
     assert "POST" in response.headers["Allow"]
+
+
+def test_a_forms_address_opened_as_a_page_shows_the_question_and_other_wrong_methods_say_so_in_words(client):
+    for path in ("/start", "/chat/answer", "/chat/rewind", "/chat/back", "/chat/delete"):
+        opened = client.get(path)  # a restored tab, a copied address: nothing changes
+        assert opened.status_code == 303 and opened.headers["Location"].startswith("/chat"), path
+    for path in ("/checkin/start", "/checkin/answer", "/checkin/rewind", "/checkin/back"):
+        assert client.get(path).status_code == 303, path
+    page = client.put("/chat", headers={"Accept-Language": "en-GB"})
+    assert page.status_code == 405 and "Go back and use the buttons on the page." in page.text
+    assert "The method is not allowed" not in page.text
 
 
 def test_nul_in_an_id_is_404_not_a_storage_error(client):

@@ -324,6 +324,17 @@ def form_answer(question: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     return values[0], {}
 
 
+@bp.get("/start")
+@bp.get("/chat/answer")
+@bp.get("/chat/rewind")
+@bp.get("/chat/back")
+@bp.get("/chat/delete")
+def form_address():
+    """A form's address opened as a page (a restored tab, a copied address): nothing changes, and the person sees
+    their question (or the start) rather than an error."""
+    return go("chat.conversation")
+
+
 @bp.post("/chat/answer")
 def answer():
     conversation = current()

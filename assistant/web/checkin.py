@@ -131,6 +131,15 @@ def page():
                             urgent_new=request.args.get("urgent") == "1")
 
 
+@bp.get("/checkin/start")
+@bp.get("/checkin/answer")
+@bp.get("/checkin/rewind")
+@bp.get("/checkin/back")
+def form_address():
+    """A form's address opened as a page: today's check-in, if there is one (else the result or the start)."""
+    return go("checkin.page")
+
+
 @bp.post("/checkin/answer")
 def answer():
     intake, checkin = held()

@@ -98,6 +98,12 @@ def error_kind() -> ErrorKind:
     return "json" if wants_json() else "page"
 
 
+# A page's own words where Werkzeug's description is written for developers (the JSON answers keep it).
+PAGE_MESSAGES = {
+    405: "This address is not a page to open. Go back and use the buttons on the page.",
+    413: "That was more than a page can send, so nothing was changed. Go back and try again.",
+}
+
 # The friendly pages' titles and messages in the reader's language (the JSON answers keep the contract's English).
 PAGE_WORDS = {
     "Something needs your attention": _l("Something needs your attention"),
@@ -110,6 +116,8 @@ PAGE_WORDS = {
     "Method Not Allowed": _l("Method Not Allowed"),
     "Request Entity Too Large": _l("Request Entity Too Large"),
     "Internal Server Error": _l("Internal Server Error"),
+    PAGE_MESSAGES[405]: _l("This address is not a page to open. Go back and use the buttons on the page."),
+    PAGE_MESSAGES[413]: _l("That was more than a page can send, so nothing was changed. Go back and try again."),
     RATE_LIMITED_MESSAGE: _l("Too many requests from this device just now. Please wait a moment and try again."),
     CSRF_MESSAGE: _l("This page had been open for a while (or came from somewhere else), so for your safety nothing "
                      "was changed. Go back, reload the page and try again."),
@@ -169,7 +177,7 @@ def register(app: Flask) -> None:
         else:
             message, title = err.description or err.name, err.name
         code = "csrf_failed" if isinstance(err, CSRFError) else HTTP_CODES.get(status, "error")
-        response, status = error_answer(status, code, message, title)
+        response, status = error_answer(status, code, message, title, page_message=PAGE_MESSAGES.get(status))
         return response, status, headers
 
     @app.errorhandler(DataError)
