@@ -210,6 +210,16 @@ def test_flows_lists_questions(client):
                                                         "tried"]
 
 
+def test_flows_are_listed_in_the_language_asked_for_and_say_which(client):
+    english = client.get("/api/v1/flows", headers={"Accept-Language": "en-GB"})
+    spanish = client.get("/api/v1/flows", headers={"Accept-Language": "es-ES"})
+    assert english.headers["Content-Language"] == "en" and spanish.headers["Content-Language"] == "es"
+    age = {lang: next(q for q in r.get_json()[1]["questions"] if q["id"] == "age_band")
+           for lang, r in (("en", english), ("es", spanish))}
+    assert age["en"]["text"] == "How old are you?" and age["es"]["text"] != age["en"]["text"]
+    assert [o["value"] for o in age["es"]["options"]] == [o["value"] for o in age["en"]["options"]]  # ids stay
+
+
 def test_assess_lists_ignored_questions(client):
     answers = {**WIDESPREAD_PAIN, "weakness_pattern": ["grip_or_hands"]}
     result = client.post("/api/v1/assess", json={"flow": "muscle-pain", "answers": answers}).get_json()

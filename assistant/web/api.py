@@ -110,11 +110,14 @@ def served_engine(flow_id: str, version: int | None):
 
 @bp.get("/flows")
 def list_flows():
-    return [dump(FLOW, flow_summary(engine)) for engine in engines().all()]
+    """Every flow served, in the language asked for where it has that language (Content-Language says which)."""
+    asked = i18n.asked() or "en"
+    flows = [service().texts(engine, asked) for engine in engines().all()]
+    i18n.answered_in(asked if all(flow.language == asked for flow in flows) else "en")
+    return [FLOW.dump(flow_summary(flow)) for flow in flows]
 
 
-def flow_summary(engine) -> dict[str, Any]:
-    flow = engine.flow
+def flow_summary(flow) -> dict[str, Any]:
     return {"id": flow.id, "version": flow.version, "title": flow.title,
             "questions": [{"id": q.id, "type": q.type, "text": q.text, "help": q.help,
                            "options": options_of(q)}
