@@ -462,7 +462,9 @@ def test_share_page_makes_shows_and_stops_links(csrf_app):
     assert f'href="/s/{link_token}/handout?from=share"' in html
     assert client.post("/share", data={"csrf_token": token, "action": "create", "expires_in_days": "31"}
                        ).status_code == 422
-    assert client.post("/share", data={"csrf_token": token, "action": "delete-everything"}).status_code == 422
+    tampered = client.post("/share", data={"csrf_token": token, "action": "delete-everything"})
+    assert tampered.status_code == 422 and "so nothing was changed" in tampered.text
+    assert "Must be one of" not in tampered.text and "action:" not in tampered.text  # words, not the validator's
 
     summary = client.get(f"/s/{link_token}")  # "See what your doctor will see", then back to /share
     assert summary.status_code == 200

@@ -616,9 +616,9 @@ def change():
     conversation = own_conversation()
     try:
         form = ShareForm().load(request.form.to_dict())
-    except ValidationError as err:
-        problem = "; ".join(f"{k}: {' '.join(v) if isinstance(v, list) else v}"
-                            for k, v in err.messages_dict.items())
+    except ValidationError:  # only a changed or very old form gets here: say so in words, not the validator's
+        problem = _("Something in that form was not as the page sent it, so nothing was changed. Choose how long "
+                    "the link should last and try again.")
         return render_template("share/manage.html", state="ready", link=current_link(conversation),
                                active=sharing().active_links(conversation.id),
                                days=LINK_DAYS, default_days=DEFAULT_DAYS, problem=problem), 422
