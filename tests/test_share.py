@@ -312,6 +312,20 @@ def test_handout_lists_pertinent_negatives_medicines_and_key_features(client, ta
     assert "for:" in fibromyalgia and "widespread" in fibromyalgia
 
 
+def test_a_feature_against_made_of_answers_not_chosen_reads_as_denied(app):
+    """Vitamin D's "against": asked about sun and diet, chose neither. "no little sun exposure" said the opposite."""
+    from assistant.content.flows import load_flows
+    from assistant.config import PROJECT_ROOT
+    from assistant.web.share import key_features
+    flow = load_flows(PROJECT_ROOT / "flows")[("muscle-pain", 2)]
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        _, against = key_features(flow, "vitamin_d_deficiency", {**{k: tuple(v) if isinstance(v, list) else (v,)
+                                                                    for k, v in WIDESPREAD_PAIN.items()},
+                                                                 "exposures": ("none",)})
+    assert "denies little sun exposure, restricted (e.g. vegan) diet" in against
+    assert not [text for text in against if text.startswith("no ")]
+
+
 def test_medicines_asked_and_denied_are_said_as_such(client, talk):
     person = talk().through(WIDESPREAD_PAIN)  # exposures and history: none
     handout = html_lib.unescape(client.get(path_of(share(client, person.id)["url"]) + "/handout").text)

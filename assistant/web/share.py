@@ -345,8 +345,8 @@ def presentation(flow: Flow, answers: Answers) -> str:
 
 def _criterion_words(flow: Flow, criterion: Criterion, answers: Answers, words: Words) -> str:
     question = flow.question(criterion.question)
-    if criterion.none_of:
-        return _("no %(answers)s", answers=words(question, criterion.none_of))
+    if criterion.none_of:  # asked, and none of these chosen: "no little sun exposure" would read as the opposite
+        return _("denies %(answers)s", answers=words(question, criterion.none_of))
     return words(question, criterion.matched(answers))
 
 
