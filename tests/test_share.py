@@ -290,6 +290,13 @@ def test_summary_and_handout_say_what_was_answered_in_words(app, client, finishe
         assert "%" not in page, "a fit never shows as a percentage"
         assert "Strong match" in page or "strong match" in page
     assert "Leading pattern: Fibromyalgia" in handout
+    # a clinician's headings: the question's own name, what the check suggests (not what the person chose), and
+    # the answers denied with what they told us rather than under the warning signs
+    assert "<dt>Morning stiffness</dt>" in summary and "<dt>Stiffness</dt>" not in summary
+    assert "Conditions the check suggests discussing" in summary and "Conditions the check suggests" in handout
+    told = summary[summary.index('id="answers-title"'):]
+    warning = summary[summary.index('id="warning-title"'):summary.index('id="answers-title"')]
+    assert "Asked about and answered no" in told and "Asked about and answered no" not in warning
     assert "widespread" in handout and "> 3 mo" in handout and "insidious onset" in handout
     assert "Print / Save as PDF" in handout
     assert re.search(r'src="/static/handout\.[0-9a-f]{12}\.js"', handout)

@@ -165,7 +165,7 @@ ROWS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (_l("Main complaint"), (("main_complaint", ""),)),
     (_l("Since"), (("duration", ""),)),
     (_l("Onset"), (("onset", ""),)),
-    (_l("Stiffness"), (("morning_stiffness", ""),)),
+    (_l("Morning stiffness"), (("morning_stiffness", ""),)),
     (_l("Where"), (("pain_locations", ""), ("pain_sides", _l("sides")))),
     (_l("Weakness"), (("weakness_pattern", ""),)),
     (_l("Feels like"), (("pain_character", ""),)),
