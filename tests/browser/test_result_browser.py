@@ -59,6 +59,20 @@ def test_the_first_screen_says_what_to_do_lists_the_conditions_and_offers_to_sha
     shot(page, "12-result-condition-open", small=True)
 
 
+def test_the_rest_of_the_list_opens_below_its_button_which_then_says_it_closes_it(page: Page):
+    many_clues = dict(WIDESPREAD_PAIN, exposures=["water_damage_mold", "statin", "little_sun"],
+                      associated=["brain_fog", "headaches", "unrefreshing_sleep", "numbness_tingling", "flushing",
+                                  "hives_itching"])  # 12 conditions: 8 shown, 4 behind the button
+    finish(page, many_clues)
+    more = page.locator("details.more > summary")
+    expect(more).to_have_text(re.compile(r"^Show \d+ more conditions?$"), use_inner_text=True)  # what shows
+    more.tap()
+    expect(more).to_have_text("Show fewer conditions", use_inner_text=True)
+    expect(page.locator("details.more .condition").first).to_be_visible()
+    more.tap()
+    expect(more).to_have_text(re.compile(r"^Show \d+ more conditions?$"), use_inner_text=True)
+
+
 def test_share_in_one_tap_then_copy_share_and_stop(browser, browser_context_args, base_url, shot):
     context = browser.new_context(**{**browser_context_args, "locale": "en-GB"}, timezone_id="Pacific/Auckland",
                                   permissions=["clipboard-read", "clipboard-write"])
