@@ -174,6 +174,9 @@ def test_body_map_without_javascript(browser, browser_context_args):
         expect(page.get_by_role("button", name="Calves")).to_have_attribute("aria-pressed", "true")
         page.get_by_role("button", name="Jaw").tap()
         expect(page.locator(".picked")).to_have_text("Picked: Jaw, Calves")
+        # said where the page opens after each tap, above the sticky Done, not hidden behind it
+        picked, done = page.locator(".picked").bounding_box(), page.locator("button.done").bounding_box()
+        assert 0 <= picked["y"] and picked["y"] + picked["height"] <= done["y"], (picked, done)
         step = current_question(page)[1]
         page.locator("button.done").tap()
         wait_moved_on(page, step)
