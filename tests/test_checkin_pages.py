@@ -60,7 +60,7 @@ def test_a_check_in_is_for_the_day_on_the_phone_and_the_chart_shows_it(client, o
     answer_check_in(person, CALM_DAY, date=day.isoformat())
     assert entry_days(client, person.id) == [day.isoformat()]
     result = client.get("/chat/result").text
-    assert "Pain 6 on 1 day;" in result and f"{day.day} {day:%B %Y}" in result
+    assert "Pain 6 on 1 day;" in result and f'<th scope="row">{day.day} {day:%b}</th>' in result
 
 
 @pytest.mark.parametrize("sent", ["", "yesterday", "2020-01-01", (date.today() + timedelta(days=3)).isoformat()])

@@ -98,7 +98,7 @@ def test_one_entry_is_a_point_on_each_line_and_one_row(plain_app):
     assert page.count("rect") == 1  # the one day pacing was tried
     header, row = page.rows
     assert header == ["Day", "Pain", "Sleep", "Energy", "Got in the way", "Tried"]
-    assert row == ["30 March 2026", "6", "5", "4", "3", "Pacing your energy (instead of pushing through)"]
+    assert row == ["30 Mar", "6", "5", "4", "3", "Pacing your energy (instead of pushing through)"]
 
 
 def test_thirty_entries_fill_a_month_with_every_number_in_the_table(plain_app):
