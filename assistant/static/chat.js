@@ -216,7 +216,7 @@ function start(main) {
   }
 
   // Keep the answers in thumb reach: the whole question at the bottom of the screen when it fits, else its top
-  // (or the top of a new "doctor today" panel, which must be seen first).
+  // (or the top of a new "doctor today" panel, which must be seen first; a reminder of one stays above it too).
   function place(heading, first) {
     heading.focus({ preventScroll: true });
     requestAnimationFrame(() => {  // a tap's trailing events must not leave focus on the page body
@@ -227,7 +227,7 @@ function start(main) {
     const room = window.innerHeight - top;
     const box = ask.getBoundingClientRect();
     if (!first && box.height <= room) window.scrollBy(0, box.bottom - window.innerHeight);
-    else window.scrollBy(0, (first || heading).getBoundingClientRect().top - top - 8);
+    else window.scrollBy(0, (first || ask.firstElementChild).getBoundingClientRect().top - top - 8);  // the reminder too
   }
 
   function answerOf(form, submitter) {

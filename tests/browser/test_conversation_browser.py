@@ -54,6 +54,9 @@ def test_a_same_day_answer_is_said_at_once_and_the_person_can_finish(browser, br
         if javascript:
             expect(page.locator("#announce")).to_contain_text("This needs a doctor today")
         shot(page, f"20-same-day-{'js' if javascript else 'no-js'}")
+        answer_through(page, story, until="pain_locations")  # a tall question: the reminder is still in sight
+        expect(page.locator("#ask .urgent h2")).to_be_visible()
+        assert on_screen(page.locator("#ask .urgent h2")), "the reminder went up under the header"
         answer_through(page, story)
         expect(page).to_have_url(re.compile(r"/chat/result"))
         first = page.locator("main > .panel").first
