@@ -69,6 +69,17 @@ def test_axe_finds_no_violations_on_the_emergency_and_error_pages(page: Page, sh
     assert (emergency, missing) == ([], [])
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_short_page_is_its_own_colour_down_to_the_bottom_of_the_screen(page: Page, scheme: str):
+    """The body is a size container, and a container's background does not reach the rest of the screen: a page
+    shorter than the phone ended halfway down in white."""
+    page.emulate_media(color_scheme=scheme)
+    page.goto("/s/" + "x" * 43)  # a link that does not work: a short page
+    assert page.evaluate("document.body.offsetHeight") < 844
+    screen, body = page.evaluate("[document.documentElement, document.body].map(e => getComputedStyle(e).backgroundColor)")
+    assert screen == body != "rgba(0, 0, 0, 0)"
+
+
 def test_first_load_of_the_chat_page_is_small_and_stays_on_this_machine(browser, browser_context_args):
     """A phone opening the chat page with an empty cache: HTML + CSS + JS within budget, all from 127.0.0.1."""
     first = browser.new_context(**browser_context_args)
