@@ -227,7 +227,7 @@ function start(main) {
     const room = window.innerHeight - top;
     const box = ask.getBoundingClientRect();
     if (!first && box.height <= room) window.scrollBy(0, box.bottom - window.innerHeight);
-    else window.scrollBy(0, (first || ask.firstElementChild).getBoundingClientRect().top - top - 8);  // the reminder too
+    else window.scrollBy(0, (first || ask.firstElementChild).getBoundingClientRect().top - top - 8);
   }
 
   function answerOf(form, submitter) {

@@ -76,7 +76,8 @@ def test_a_short_page_is_its_own_colour_down_to_the_bottom_of_the_screen(page: P
     page.emulate_media(color_scheme=scheme)
     page.goto("/s/" + "x" * 43)  # a link that does not work: a short page
     assert page.evaluate("document.body.offsetHeight") < 844
-    screen, body = page.evaluate("[document.documentElement, document.body].map(e => getComputedStyle(e).backgroundColor)")
+    screen, body = page.evaluate("[document.documentElement, document.body]"
+                                 ".map(e => getComputedStyle(e).backgroundColor)")
     assert screen == body != "rgba(0, 0, 0, 0)"
 
 
