@@ -169,6 +169,17 @@ def test_rewind_to_a_question_not_yet_asked_is_409(talk):
     assert response.status_code == 409
 
 
+def test_rewind_to_the_question_already_asked_changes_nothing(talk):
+    conversation = talk()
+    conversation.answer("40_49")
+    before = conversation.client.get(f"/api/v1/conversations/{conversation.id}").get_json()
+    response = conversation.client.post(f"/api/v1/conversations/{conversation.id}/rewind",
+                                        json={"question_id": before["question"]["id"]})
+    assert response.status_code == 200 and response.get_json()["step"] == before["step"]
+    assert conversation.answer(["none"]).status_code == 200  # with the step it had: not a 409
+    assert conversation.conversation["step"] == before["step"] + 1
+
+
 def test_rewind_changes_the_result(talk):
     conversation = talk().through(WIDESPREAD_PAIN)
     before = conversation.result()

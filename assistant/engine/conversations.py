@@ -448,7 +448,9 @@ class Service:
             raise Invalid(f"Unknown question '{question_id}'.", fields={"question_id": question_id})
         latest, _ = self._latest_answers(conversation.id)
         latest = self.with_context(conversation, engine, latest)
-        on_path = question_id == conversation.state or question_id in engine.path_answers(conversation.state, latest)
+        if question_id == conversation.state:  # already there: nothing moves, so a client's step stays good
+            return self._view(conversation, engine, latest)
+        on_path = question_id in engine.path_answers(conversation.state, latest)
         if not on_path:
             raise Conflict(f"'{question_id}' has not been asked in this conversation yet.",
                            conversation=self._view(conversation, engine, latest))
