@@ -384,7 +384,7 @@ def test_a_lost_or_forged_cookie_leads_back_to_the_start(client):
 def test_unknown_pages_use_the_friendly_error_page(client):
     page = client.get("/no-such-page")
     assert page.status_code == 404
-    assert 'rel="stylesheet"' in page.text and "Not Found" in page.text and "Back to the start" in page.text
+    assert 'rel="stylesheet"' in page.text and "Page not found" in page.text and "Back to the start" in page.text
 
 
 # --- the result page's parts ------------------------------------------------------------------------------------------
