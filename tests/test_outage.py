@@ -376,20 +376,22 @@ def test_an_answer_on_a_read_only_sqlite_is_503_and_applies_once_writable(app_fo
     with as_app_user():
         db.upgrade(url)
         app = make_app(url)
-        conversation = app.test_client().post("/api/v1/conversations", json={}).get_json()
+        started = app.test_client().post("/api/v1/conversations", json={}).get_json()
+        conversation = answer(app.test_client(), started, "40_49").get_json()  # at the warning signs, step 1
         app.extensions["db_engine"].dispose()
     path.chmod(0o444)
     with as_app_user():
         app = make_app(url)
         client = app.test_client()
-        assert_unavailable_json(answer(client, conversation, "40_49"))
-        assert_unavailable_json(client.post(f"/api/v1/conversations/{conversation['id']}/rewind",
-                                            json={"question_id": "age_band"}))
+        rewind = f"/api/v1/conversations/{conversation['id']}/rewind"
+        assert_unavailable_json(answer(client, conversation, ["none"]))
+        assert_unavailable_json(client.post(rewind, json={"question_id": "age_band"}))
+        assert client.post(rewind, json={"question_id": "red_flags"}).status_code == 200  # already there: no write
     path.chmod(0o644)
     with as_app_user():
         statuses = []
         for _ in range(3):
-            statuses.append(answer(client, conversation, "40_49").status_code)
+            statuses.append(answer(client, conversation, ["none"]).status_code)
             if statuses[-1] == 200:
                 break
         assert statuses[-1] == 200 and statuses.count(503) <= 1, statuses
