@@ -112,7 +112,8 @@ def served_engine(flow_id: str, version: int | None):
 def list_flows():
     """Every flow served, in the language asked for where it has that language (Content-Language says which)."""
     asked = i18n.asked() or "en"
-    flows = [service().texts(engine, asked) for engine in engines().all()]
+    texts = service().texts
+    flows = [texts(engine, asked) for engine in engines().all()]
     i18n.answered_in(asked if all(flow.language == asked for flow in flows) else "en")
     return [FLOW.dump(flow_summary(flow)) for flow in flows]
 
